@@ -1,0 +1,2 @@
+/** vtx public API. */
+export * from './memory/types.js';
