@@ -17,7 +17,8 @@ export class Insn {
   entry = 0;
   /** Total length in bytes, prefixes included (<= 15). */
   length = 0;
-  /** Opcode: 0x00-0xFF one-byte map, 0x0F00-0x0FFF 0F map. */
+  /** Opcode: 0x00-0xFF one-byte map, 0x0F00-0x0FFF 0F map, 0x0F3800-0x0F38FF / 0x0F3A00-0x0F3AFF
+   *  three-byte maps. Jcc/SETcc/CMOVcc condition = `opcode & 0xF`. */
   opcode = 0;
   /** Effective operand size (16 or 32) and address size (16 or 32). */
   opsize = 32;
@@ -26,7 +27,8 @@ export class Insn {
   prefixes = 0;
   /** Segment override (SReg) or -1. */
   segOverride = -1;
-  /** ModRM fields; `mod === 3` means a register operand in `rm`. -1 when there is no ModRM. */
+  /** ModRM fields; `mod === 3` means a register operand in `rm`. -1 when there is no ModRM;
+   *  then `reg` is the opcode's low 3 bits (the register of B0+r, 50+r, 0F C8+r ... forms). */
   mod = -1;
   reg = 0;
   rm = 0;
@@ -43,6 +45,11 @@ export class Insn {
   imm2 = 0;
   /** Set when the decoder rejected the bytes (#UD): `op` is then the UD operation. */
   invalid = false;
+  /** The instruction would exceed 15 bytes: the executor raises #GP(0). Takes precedence over
+   *  `invalid` (which is also set); bytes past the 15th were never fetched. */
+  tooLong = false;
+  /** `decodeBytes` only: the buffer ended inside the instruction (`invalid` is also set). */
+  truncated = false;
 
   /** The effective segment of the memory operand. */
   get seg(): number {

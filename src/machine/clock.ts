@@ -49,6 +49,11 @@ export class VirtualClock {
     return this.instructions;
   }
 
+  /** Charge `ns` of virtual time that no instruction accounts for (a VM-exit round trip). */
+  addTime(ns: number): void {
+    if (ns > 0) this.baseNs += ns;
+  }
+
   /** Skip forward to `ns` (used when all vCPUs are halted). Never moves backwards. */
   advanceTo(ns: number): void {
     const now = this.now();
