@@ -936,7 +936,7 @@ irq1_handler:
         xor byte [BDA_KBD_FLAGS], 0x40
         jmp .done
 .key:   cmp al, scancode_max
-        ja .done
+        ja .fkey
         movzx bx, al
         test byte [BDA_KBD_FLAGS], 0x03
         jz .noshift
@@ -968,6 +968,15 @@ irq1_handler:
         jmp .done
 .rel:   not bl
         and [BDA_KBD_FLAGS], bl
+        jmp .done
+.fkey:  ; F1-F10, Home/Up/PgUp/Left/Right/End/Down/PgDn/Ins/Del (and the keypad): ASCII 0
+        cmp al, 0x3B
+        jb .done
+        cmp al, 0x53
+        ja .done
+        mov ah, al
+        xor al, al
+        call kbd_enqueue
         jmp .done
 .e0:    ; extended prefix: the next byte is treated like its non-extended twin
 .done:  mov al, 0x20

@@ -132,7 +132,9 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
     default:
       break;
   }
-  if (opts.stats) io.err.write(machine.exitStats.format());
+  // The demo shows what the emulator did: the VM exits behind its output.
+  if (opts.stats || image === undefined) io.err.write(machine.exitStats.format());
+  if (image === undefined && !opts.stats) io.err.write('(the demo prints VM-exit statistics; for any guest use --stats, --stats-json FILE or -n D-PROGRAM)\n');
   if (opts.statsJson) {
     try {
       writeFileSync(opts.statsJson, JSON.stringify(machine.statsJson(), null, 2) + '\n');

@@ -11,8 +11,9 @@
  * non-root operation `hooks.exception` runs before any exception, NMI or software interrupt is
  * delivered.
  *
- * Does not model: CR4.VME/PVI interrupt redirection, the RF flag in the pushed EFLAGS image of
- * faults, #MC, SMIs.
+ * The EFLAGS image pushed for fault-class exceptions (not #DB) has RF set.
+ *
+ * Does not model: CR4.VME/PVI interrupt redirection, #MC, SMIs.
  */
 import type { Cpu } from './cpu.js';
 import { Activity, AR, Flag, Reg, SReg, UNWIND, Vec } from './state.js';
@@ -27,6 +28,12 @@ import { taskSwitch, TaskSource } from './task.js';
 /** Vectors whose exceptions push an error code in protected mode. */
 function hasErrorCode(vector: number): boolean {
   return vector === Vec.DF || (vector >= Vec.TS && vector <= Vec.PF) || vector === Vec.AC;
+}
+
+/** Fault-class exceptions: the EFLAGS image they push has RF set (SDM 17.3.1.1). */
+function isFault(vector: number): boolean {
+  return vector === Vec.DE || (vector >= Vec.BR && vector <= Vec.NM) || (vector >= Vec.TS && vector <= Vec.PF) ||
+    vector === Vec.MF || vector === Vec.AC || vector === Vec.XM;
 }
 
 const enum Cls { BENIGN = 0, CONTRIBUTORY = 1, PAGE_FAULT = 2 }
@@ -182,6 +189,7 @@ function protectedMode(cpu: Cpu, vector: number, type: EventType, insnLen: numbe
   const ext = software ? 0 : 1;
   const eflags = cpu.getEflags();
   const v86 = (eflags & Flag.VM) !== 0;
+  const image = type === EventType.HARDWARE_EXCEPTION && isFault(vector) ? eflags | Flag.RF : eflags;
   const idtErr = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > cpu.idtr.limit >>> 0) cpu.raiseFault(Vec.GP, idtErr);
   const gaddr = (cpu.idtr.base + vector * 8) >>> 0;
@@ -235,7 +243,7 @@ function protectedMode(cpu: Cpu, vector: number, type: EventType, insnLen: numbe
     if (v86) {
       values.push(cpu.seg[SReg.GS]!.selector, cpu.seg[SReg.FS]!.selector, cpu.seg[SReg.DS]!.selector, cpu.seg[SReg.ES]!.selector);
     }
-    values.push(cpu.seg[SReg.SS]!.selector, cpu.regs[Reg.ESP]!, eflags, cs.selector, oldEip);
+    values.push(cpu.seg[SReg.SS]!.selector, cpu.regs[Reg.ESP]!, image, cs.selector, oldEip);
     if (hasErr) values.push(err);
     const sp0 = (nss.ar & AR.DB) !== 0 ? newSp >>> 0 : newSp & 0xffff;
     const top = pushFrame(cpu, nss, sp0, values, size, (newSs & 0xfffc) | ext, dpl);
@@ -251,7 +259,7 @@ function protectedMode(cpu: Cpu, vector: number, type: EventType, insnLen: numbe
   } else {
     if (v86) cpu.raiseFault(Vec.GP, cerr);
     if (offset > descLimit(cd.lo, cd.hi)) cpu.raiseFault(Vec.GP, ext);
-    const values: number[] = [eflags, cs.selector, oldEip];
+    const values: number[] = [image, cs.selector, oldEip];
     if (hasErr) values.push(err);
     const ss = cpu.seg[SReg.SS]!;
     const top = pushFrame(cpu, ss, cpu.getSp(), values, size, ext, cpu.cpl);

@@ -134,7 +134,7 @@ class TlbSet {
 class TlbContext {
   supervisor = new TlbSet();
   user: TlbSet | null = null;
-  constructor(readonly tag: number) {}
+  constructor(public tag: number) {}
   flush(keepGlobal: boolean): void {
     this.supervisor.flush(keepGlobal);
     if (this.user) this.user.flush(keepGlobal);
@@ -227,8 +227,14 @@ export class Mmu {
       }
     }
     if (found === null) {
-      if (list.length >= MAX_CONTEXTS) list.shift();
-      found = new TlbContext(tag);
+      if (list.length >= MAX_CONTEXTS) {
+        // Recycle the least recently used context's arrays (a TLB may forget at any time).
+        found = list.shift()!;
+        found.flush(false);
+        found.tag = tag;
+      } else {
+        found = new TlbContext(tag);
+      }
     }
     list.push(found);
     this.ctx = found;

@@ -22,7 +22,8 @@
  *   mark), which is what BIOS media sensing relies on. The ID C/H/R/N of the command must match the
  *   sector IDs (N = 2, H = physical head), else ST1 ND.
  * - Like QEMU, data commands seek implicitly to cylinder C (SeaBIOS never issues SEEK), whatever
- *   CONFIGURE's EIS bit says; and like QEMU the DOR resets to 0x0C (controller enabled, DMA/IRQ
+ *   CONFIGURE's EIS bit says, and report ST0 SE when that moved the head; ST0's head bit is the
+ *   result's H (QEMU's choice); and like QEMU the DOR resets to 0x0C (controller enabled, DMA/IRQ
  *   gate on) rather than the datasheet's 0x00, because PC BIOSes expect that. DSKCHG is set at
  *   power-on and on media change and cleared by a head step with media present.
  * - Non-DMA mode (SPECIFY ND=1): the execution phase moves the data byte by byte through the FIFO
@@ -250,6 +251,8 @@ export class Fdc82077 implements Device {
   private xC = 0;
   private xR = 0;
   private xSectorsDone = 0;
+  /** ST0_SE when the command's implied seek moved the head, else 0. */
+  private xSeekEnd = 0;
   /** SPECIFY ND was set when the command started: bytes move through the FIFO. */
   private xNonDma = false;
   /** Byte position in `sector` (or `formatId`) of a non-DMA transfer. */
@@ -688,14 +691,18 @@ export class Fdc82077 implements Device {
       this.finishData(st0 | ST0_ABNORMAL, ST1_MA, 0, C, H, R, N);
       return;
     }
-    // Implied seek (QEMU behaviour), within what the drive can reach.
-    if (C < 84) d.pcn = C;
+    // Implied seek (QEMU behaviour), within what the drive can reach; ST0 SE when the head moved.
+    this.xSeekEnd = 0;
+    if (C < 84 && C !== d.pcn) {
+      d.pcn = C;
+      this.xSeekEnd = ST0_SE;
+    }
     if (C >= d.format.tracks || H !== head || N !== 2 || R === 0 || R > d.format.sectors) {
-      this.finishData(st0 | ST0_ABNORMAL, ST1_ND, 0, C, H, R, N);
+      this.finishData(st0 | this.xSeekEnd | ST0_ABNORMAL, ST1_ND, 0, C, H, R, N);
       return;
     }
     if (op === Op.Write && d.readOnly) {
-      this.finishData(st0 | ST0_ABNORMAL, ST1_NW, 0, C, H, R, N);
+      this.finishData(st0 | this.xSeekEnd | ST0_ABNORMAL, ST1_NW, 0, C, H, R, N);
       return;
     }
     this.op = op;
@@ -738,6 +745,7 @@ export class Fdc82077 implements Device {
       return;
     }
     this.op = Op.Format;
+    this.xSeekEnd = 0;
     this.xDrive = drive;
     this.xHead = head;
     this.xC = d.pcn;
@@ -776,7 +784,7 @@ export class Fdc82077 implements Device {
   /** End the command with ND when the current sector is not on the track. Returns true if ended. */
   private sectorMissing(d: FloppyDrive): boolean {
     if (this.xR <= d.format.sectors) return false;
-    this.finishData(this.xDrive | (this.xHead << 2) | ST0_ABNORMAL, ST1_ND, 0, this.xC, this.xHead, this.xR, this.cmd[5]!);
+    this.finishData(this.xDrive | (this.xHead << 2) | this.xSeekEnd | ST0_ABNORMAL, ST1_ND, 0, this.xC, this.xHead, this.xR, this.cmd[5]!);
     return true;
   }
 
@@ -815,7 +823,8 @@ export class Fdc82077 implements Device {
       }
     }
     // Without TC the transfer ran off the end of the cylinder (the normal end in non-DMA mode).
-    const st0 = this.xDrive | (this.xHead << 2) | (tc ? 0 : ST0_ABNORMAL);
+    // ST0's head bit reports the result head, as QEMU does.
+    const st0 = this.xDrive | (H << 2) | this.xSeekEnd | (tc ? 0 : ST0_ABNORMAL);
     this.finishData(st0, tc ? 0 : ST1_EN, 0, C, H, R, c[5]!);
     return true;
   }
@@ -915,7 +924,7 @@ export class Fdc82077 implements Device {
       seekSt0: this.seekSt0,
       seekDrive: this.seekDrive,
       driveBusy: this.driveBusy,
-      exec: [this.op, this.xDrive, this.xHead, this.xC, this.xR, this.xSectorsDone, this.xNonDma ? 1 : 0, this.ndPos],
+      exec: [this.op, this.xDrive, this.xHead, this.xC, this.xR, this.xSectorsDone, this.xNonDma ? 1 : 0, this.ndPos, this.xSeekEnd],
       sector: Array.from(this.sector),
       formatId: Array.from(this.formatId),
       drives: this.drives.map((d) => (d ? { pcn: d.pcn, nextSector: d.nextSector, changed: d.changed } : null)),
@@ -955,6 +964,7 @@ export class Fdc82077 implements Device {
     this.xSectorsDone = e[5]!;
     this.xNonDma = e[6] === 1;
     this.ndPos = e[7] ?? 0;
+    this.xSeekEnd = e[8] ?? 0;
     this.sector.set(s['sector'] as number[]);
     this.formatId.set(s['formatId'] as number[]);
     const ds = s['drives'] as ({ pcn: number; nextSector: number; changed: boolean } | null)[];

@@ -143,8 +143,8 @@ export class PciConfigSpace implements PciFunction {
     put16(c, PciReg.SUBSYSTEM_VENDOR_ID, id.subsystemVendorId ?? 0x1af4);
     put16(c, PciReg.SUBSYSTEM_ID, id.subsystemId ?? 0x1100);
     c[PciReg.INTERRUPT_PIN] = id.interruptPin ?? 0;
-    // Command: I/O, memory, bus master, parity, SERR#, fast back-to-back; INTx disable (bit 10).
-    put16(this.writeMask, PciReg.COMMAND, 0x0547);
+    // Command: I/O, memory, bus master, SERR#, INTx disable (bit 10) — QEMU's default mask.
+    put16(this.writeMask, PciReg.COMMAND, 0x0507);
     // Status error bits are RW1C: parity, signalled/received aborts, SERR#, detected parity.
     put16(this.w1cMask, PciReg.STATUS, 0xf900);
     this.writeMask[PciReg.CACHE_LINE_SIZE] = 0xff;
@@ -159,7 +159,8 @@ export class PciConfigSpace implements PciFunction {
     const off = PciReg.BAR0 + index * 4;
     const low = spec.kind === 'io' ? 0x1 : spec.prefetchable ? 0x8 : 0x0;
     put32(this.config, off, low);
-    const mask = spec.kind === 'io' ? ~(spec.size - 1) & 0xfffc : ~(spec.size - 1) & 0xfffffff0;
+    // I/O BARs decode 32 bits here, as in QEMU (SeaBIOS sizes them from the full dword).
+    const mask = spec.kind === 'io' ? ~(spec.size - 1) & 0xfffffffc : ~(spec.size - 1) & 0xfffffff0;
     put32(this.writeMask, off, mask >>> 0);
   }
 
@@ -172,7 +173,7 @@ export class PciConfigSpace implements PciFunction {
     const spec = this.bars[index];
     if (spec === undefined) return 0;
     const v = get32(this.config, PciReg.BAR0 + index * 4);
-    return spec.kind === 'io' ? v & 0xfffc : (v & 0xfffffff0) >>> 0;
+    return spec.kind === 'io' ? (v & 0xfffffffc) >>> 0 : (v & 0xfffffff0) >>> 0;
   }
 
   /** Snapshot the current image as the reset state. */
@@ -215,7 +216,7 @@ export class PciConfigSpace implements PciFunction {
       const enabled = spec.kind === 'io' ? (cmd & PCI_COMMAND_IO) !== 0 : (cmd & PCI_COMMAND_MEMORY) !== 0;
       const addr = this.barAddress(i);
       // An all-ones sizing pattern or a zero base is not a decode window.
-      const sizing = spec.kind === 'io' ? addr === (~(spec.size - 1) & 0xfffc) : addr === ((~(spec.size - 1) & 0xfffffff0) >>> 0);
+      const sizing = addr === ((~(spec.size - 1) & (spec.kind === 'io' ? 0xfffffffc : 0xfffffff0)) >>> 0);
       const base = enabled && addr !== 0 && !sizing ? addr : -1;
       if (base !== this.mapped[i]) {
         this.mapped[i] = base;
@@ -419,8 +420,6 @@ export class I440fxHostBridge implements Device {
       deviceId: 0x1237,
       revision: 0x02,
       classCode: 0x060000,
-      command: 0x0006,
-      status: 0x0280,
     });
     p.config[I440FX_SMRAM] = 0x02;
     p.writeMask[I440FX_PAM0] = 0x30;
@@ -498,7 +497,6 @@ export class Piix3IsaBridge implements Device {
       revision: 0x00,
       classCode: 0x060100,
       headerType: 0x80,
-      command: 0x0007,
       status: 0x0200,
     });
     const c = p.config;

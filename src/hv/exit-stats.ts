@@ -11,6 +11,8 @@ import { exitReasonName } from './exit-reasons.js';
 
 export interface ExitReasonStats {
   count: number;
+  /** Exits whose handling time was measured (all but an exit the guest never re-entered after). */
+  timed: number;
   totalNs: number;
   minNs: number;
   maxNs: number;
@@ -23,18 +25,26 @@ export class ExitStats {
   readonly byReason: Array<ExitReasonStats | undefined> = [];
   total = 0;
 
-  record(reason: number, durationNs: number): void {
+  /** Count an exit (at the VM exit). */
+  recordExit(reason: number): void {
     let s = this.byReason[reason];
     if (s === undefined) {
-      s = { count: 0, totalNs: 0, minNs: Infinity, maxNs: 0, sumSqNs: 0 };
+      s = { count: 0, timed: 0, totalNs: 0, minNs: Infinity, maxNs: 0, sumSqNs: 0 };
       this.byReason[reason] = s;
     }
     s.count++;
+    this.total++;
+  }
+
+  /** Add the handling time of an exit (at the next VM entry). */
+  recordTime(reason: number, durationNs: number): void {
+    const s = this.byReason[reason];
+    if (s === undefined) return;
+    s.timed++;
     s.totalNs += durationNs;
     s.sumSqNs += durationNs * durationNs;
     if (durationNs < s.minNs) s.minNs = durationNs;
     if (durationNs > s.maxNs) s.maxNs = durationNs;
-    this.total++;
   }
 
   countOf(reason: number): number {
@@ -60,15 +70,16 @@ export class ExitStats {
     let out = '\n\nAnalyze events for all VMs, all VCPUs:\n\n';
     out += `${'VM-EXIT'.padStart(keyWidth)} ${'Samples'.padStart(10)} ${'Samples%'.padStart(9)} ${'Time%'.padStart(9)} ${'Min Time'.padStart(11)} ${'Max Time'.padStart(11)} ${'Avg time'.padStart(16)} \n\n`;
     for (const [r, s] of rows) {
-      const mean = s.totalNs / s.count;
-      const variance = s.count > 1 ? Math.max(0, (s.sumSqNs - s.count * mean * mean) / (s.count - 1)) : 0;
-      const rel = mean > 0 ? (Math.sqrt(variance / s.count) / mean) * 100 : 0;
+      const n = s.timed;
+      const mean = n > 0 ? s.totalNs / n : 0;
+      const variance = n > 1 ? Math.max(0, (s.sumSqNs - n * mean * mean) / (n - 1)) : 0;
+      const rel = mean > 0 ? (Math.sqrt(variance / n) / mean) * 100 : 0;
       out +=
         `${exitReasonName(r).padStart(keyWidth)} ` +
         `${String(s.count).padStart(10)} ` +
         `${((s.count / this.total) * 100).toFixed(2).padStart(8)}% ` +
         `${(totalTime > 0 ? (s.totalNs / totalTime) * 100 : 0).toFixed(2).padStart(8)}% ` +
-        `${us(s.minNs).padStart(9)}us ` +
+        `${us(n > 0 ? s.minNs : 0).padStart(9)}us ` +
         `${us(s.maxNs).padStart(9)}us ` +
         `${us(mean).padStart(9)}us ( +-${rel.toFixed(2).padStart(7)}% )\n`;
     }
@@ -85,8 +96,8 @@ export class ExitStats {
         count: s.count,
         share: s.count / this.total,
         total_ns: Math.round(s.totalNs),
-        avg_ns: Math.round(s.totalNs / s.count),
-        min_ns: Math.round(s.minNs),
+        avg_ns: s.timed > 0 ? Math.round(s.totalNs / s.timed) : 0,
+        min_ns: s.timed > 0 ? Math.round(s.minNs) : 0,
         max_ns: Math.round(s.maxNs),
       };
     }

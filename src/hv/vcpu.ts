@@ -136,7 +136,10 @@ export class Vcpu {
   private inGuest = false;
   private halted = false;
   private exitSeq = 0;
-  private exitHrtime = 0n;
+  /** Host time of the last VM exit (performance.now() ms), -1 once re-entered. */
+  private exitStartMs = -1;
+  /** The exit being handled: one record, refilled at every exit (no allocation per exit). */
+  private readonly ev: ExitEvent = { vcpu: 0, seq: 0, reason: 0, fullReason: 0, qualification: 0, guestRip: 0, guestPhysical: 0, guestLinear: 0, instructionLength: 0, instructionInfo: 0, interruptionInfo: 0, interruptionErrorCode: 0, time: 0, vmcs: null as unknown as Vmcs };
   private lastExitReason = -1;
   /** An exit stopped at by `stopAt`, handled at the start of the next slice. */
   private deferred: ExitEvent | null = null;
@@ -159,6 +162,7 @@ export class Vcpu {
 
   constructor(o: VcpuOptions) {
     this.id = o.id;
+    this.ev.vcpu = o.id;
     this.pc = o.pc;
     this.clock = o.clock;
     this.stats = o.stats;
@@ -518,8 +522,8 @@ export class Vcpu {
           this.inGuest = false;
           const e = this.readExit();
           if (stopAt && this.matches(e, stopAt)) {
-            this.deferred = e;
-            return { kind: 'breakpoint', exit: e };
+            this.deferred = { ...e };
+            return { kind: 'breakpoint', exit: this.deferred };
           }
           const r = this.handleExit(e);
           if (r !== null) return r;
@@ -609,9 +613,9 @@ export class Vcpu {
   }
 
   private noteEntry(): void {
-    if (this.exitHrtime !== 0n) {
-      this.stats.record(this.lastExitReason, Number(process.hrtime.bigint() - this.exitHrtime));
-      this.exitHrtime = 0n;
+    if (this.exitStartMs >= 0) {
+      this.stats.recordTime(this.lastExitReason, (performance.now() - this.exitStartMs) * 1e6);
+      this.exitStartMs = -1;
     }
     if (this.pEntry.enabled) this.pEntry.fire(this.cpu.eip, this.lastExitReason);
     if (this.machine.listenerCount('vmentry') > 0) this.machine.emit('vmentry', this.id, this.cpu.eip);
@@ -642,29 +646,29 @@ export class Vcpu {
     }
   }
 
+  /** Fill the (preallocated) exit record from the VMCS exit-information fields. */
   private readExit(): ExitEvent {
     const full = this.rd(F.VM_EXIT_REASON);
     this.clock.addTime(this.vmexitCostNs);
-    const e: ExitEvent = {
-      vcpu: this.id,
-      seq: ++this.exitSeq,
-      reason: full & 0xffff,
-      fullReason: full,
-      qualification: this.rd(F.EXIT_QUALIFICATION),
-      guestRip: this.rd(F.GUEST_RIP),
-      guestPhysical: this.rd(F.GUEST_PHYSICAL_ADDRESS),
-      guestLinear: this.rd(F.GUEST_LINEAR_ADDRESS),
-      instructionLength: this.rd(F.VM_EXIT_INSTRUCTION_LEN),
-      instructionInfo: this.rd(F.VMX_INSTRUCTION_INFO),
-      interruptionInfo: this.rd(F.VM_EXIT_INTR_INFO),
-      interruptionErrorCode: this.rd(F.VM_EXIT_INTR_ERROR_CODE),
-      time: this.clock.now(),
-      vmcs: this.vmcs,
-    };
-    this.exitHrtime = process.hrtime.bigint();
+    const e = this.ev;
+    e.seq = ++this.exitSeq;
+    e.reason = full & 0xffff;
+    e.fullReason = full;
+    e.qualification = this.rd(F.EXIT_QUALIFICATION);
+    e.guestRip = this.rd(F.GUEST_RIP);
+    e.guestPhysical = this.rd(F.GUEST_PHYSICAL_ADDRESS);
+    e.guestLinear = this.rd(F.GUEST_LINEAR_ADDRESS);
+    e.instructionLength = this.rd(F.VM_EXIT_INSTRUCTION_LEN);
+    e.instructionInfo = this.rd(F.VMX_INSTRUCTION_INFO);
+    e.interruptionInfo = this.rd(F.VM_EXIT_INTR_INFO);
+    e.interruptionErrorCode = this.rd(F.VM_EXIT_INTR_ERROR_CODE);
+    e.time = this.clock.now();
+    e.vmcs = this.vmcs;
+    this.exitStartMs = performance.now();
     this.lastExitReason = e.reason;
-    if (this.pExit.enabled) this.pExit.fire(e.reason, e.qualification, e.guestRip, e.guestPhysical, e.instructionLength, e.fullReason);
-    if (this.machine.listenerCount('vmexit') > 0) this.machine.emit('vmexit', e);
+    this.stats.recordExit(e.reason);
+    if (this.pExit.enabled) this.pExit.fire(e.reason, e.qualification, e.guestRip, e.guestPhysical, e.instructionLength, full);
+    if (this.machine.listenerCount('vmexit') > 0) this.machine.emit('vmexit', { ...e });
     return e;
   }
 
@@ -835,16 +839,21 @@ export class Vcpu {
     const cpu = this.cpu;
     const hooks = this.vmx.hooks;
     const pages: number[] = [];
-    let cur = e;
+    // `e` is the reused exit record: keep what the retry logic compares against.
+    const rip = e.guestRip;
+    const reason = e.reason;
+    const firstGpa = e.guestPhysical;
+    let gpa = e.guestPhysical;
+    const qual = e.qualification;
     for (let attempt = 0; attempt < 4; attempt++) {
       const r = this.enter();
       if (r !== null) return r;
       let restore: (() => void) | null = null;
       if (what === 'mmio') {
-        pages.push(Math.floor(cur.guestPhysical / 4096));
+        pages.push(Math.floor(gpa / 4096));
         hooks.mmioWindow = (gpa: number) => pages.includes(Math.floor(gpa / 4096));
       } else {
-        restore = this.openIoPorts(cur.qualification >>> 16, (cur.qualification & 7) + 1);
+        restore = this.openIoPorts(qual >>> 16, (qual & 7) + 1);
       }
       const before = cpu.instructionsRetired;
       let stop: StopReason;
@@ -858,15 +867,15 @@ export class Vcpu {
       if (stop !== StopReason.VMEXIT) return null;
       this.inGuest = false;
       const next = this.readExit();
-      const sameInstruction = cpu.instructionsRetired === before && next.guestRip === e.guestRip && next.reason === e.reason;
+      const sameInstruction = cpu.instructionsRetired === before && next.guestRip === rip && next.reason === reason;
       if (!sameInstruction) return this.handleExit(next);
       if (what === 'mmio' && next.reason === Exit.EPT_VIOLATION && !pages.includes(Math.floor(next.guestPhysical / 4096))) {
-        cur = next; // the same instruction touches a second MMIO page
+        gpa = next.guestPhysical; // the same instruction touches a second MMIO page
         continue;
       }
       break;
     }
-    return { kind: 'error', message: `hypervisor: could not complete the ${what === 'mmio' ? `MMIO access at guest-physical 0x${e.guestPhysical.toString(16)}` : 'string I/O'} at 0x${e.guestRip.toString(16)}` };
+    return { kind: 'error', message: `hypervisor: could not complete the ${what === 'mmio' ? `MMIO access at guest-physical 0x${firstGpa.toString(16)}` : 'string I/O'} at 0x${rip.toString(16)}` };
   }
 
   /** Clear the I/O-bitmap bits of ports [port, port+size); returns the undo. */

@@ -148,14 +148,13 @@ export function buildPc(o: PcOptions): Pc {
   const debugExit = new IsaDebugExit({ onExit: o.onDebugExit });
   const fwcfg = new FwCfg({});
   const com1 = new Uart16550({ name: 'com1', base: 0x3f8, irq: isaIrq(4), onTransmit: o.onSerial, clock: o.clock });
-  const com2 = new Uart16550({ name: 'com2', base: 0x2f8, irq: isaIrq(3), clock: o.clock });
   const dma = new Dma8237({ memory: { readBytes: (addr: number, n: number) => { const b = new Uint8Array(n); mem.readBytes(addr, b); return b; }, writeBytes: (addr: number, b: Uint8Array) => { mem.writeBytes(addr, b); invalidate(addr, b.length); } } });
   const fdc = new Fdc82077({ irq: isaIrq(6), dma, ...(o.floppy ? { image: o.floppy } : {}) });
   const ide0 = new AtaChannel({ irq: isaIrq(14), ...(o.disk ? { master: { image: o.disk } } : {}) });
   const ide1 = new AtaChannel({ irq: isaIrq(15) });
   const pci = new PciHost({});
 
-  for (const d of [pic, pit, port61, rtc, i8042, port92, post, debugcon, seabiosLog, debugExit, fwcfg, com1, com2, dma, fdc, pci]) {
+  for (const d of [pic, pit, port61, rtc, i8042, port92, post, debugcon, seabiosLog, debugExit, fwcfg, com1, dma, fdc, pci]) {
     io.registerAll((d as { ioRegions(): Parameters<IoSpace['registerAll']>[0] }).ioRegions());
   }
   io.registerAll(ide0.ioRegions(true));
@@ -166,6 +165,12 @@ export function buildPc(o: PcOptions): Pc {
 
   // ---- CMOS and fw_cfg: what the firmware reads about the machine ----
   rtc.setMemorySize(memory);
+  // As QEMU's pc_cmos_init: floppy drive type (0x10: drive A 1.44 MB when a floppy is attached),
+  // and the boot order in 0x3D/0x38 (1 floppy, 2 hard disk, 3 CD-ROM).
+  rtc.setByte(0x10, o.floppy ? 0x40 : 0x00);
+  rtc.setByte(0x3d, o.floppy ? 0x21 : 0x12);
+  rtc.setByte(0x38, 0x30);
+  rtc.updateChecksum();
   // The map a guest loaded by multiboot receives: SeaBIOS's layout on QEMU's pc machine (EBDA,
   // BIOS, the top 128 KiB of RAM reserved for firmware tables, the flash at 4 GiB - 256 KiB), so
   // multiboot kernels see under vtx what they see under qemu-system-i386.

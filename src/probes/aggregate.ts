@@ -96,37 +96,43 @@ export class AggParamError extends Error {
   }
 }
 
-/** Validate lquantize(x, base, limit, step) constants (dt_cc.c rules). */
+/**
+ * Validate lquantize(x, base, limit, step) constants (dt_cc.c rules). Messages number the
+ * parameters after the value expression from #1, as dt_cc.c does.
+ */
 export function makeLQuantParams(base: number, limit: number, step: number): LQuantParams {
-  if ((base | 0) !== base) throw new AggParamError('lquantize( ) argument #2 must be a 32-bit quantity');
-  if ((limit | 0) !== limit) throw new AggParamError('lquantize( ) argument #3 must be a 32-bit quantity');
-  if (limit < base) throw new AggParamError('lquantize( ) base (argument #2) must be less than limit (argument #3)');
+  if ((base | 0) !== base) throw new AggParamError('lquantize( ) base (argument #1) must be a 32-bit quantity');
+  if ((limit | 0) !== limit) throw new AggParamError('lquantize( ) limit (argument #2) must be a 32-bit quantity');
+  if (limit < base) throw new AggParamError('lquantize( ) base (argument #1) must be less than limit (argument #2)');
   if (step <= 0 || step > 65535 || !Number.isInteger(step)) {
-    throw new AggParamError('lquantize( ) argument #4 must be a non-zero positive integer constant');
+    throw new AggParamError('lquantize( ) step (argument #3) must be a non-zero positive 16-bit integer constant');
   }
   const levels = Math.floor((limit - base) / step);
-  if (levels === 0) throw new AggParamError('lquantize( ) step (argument #4) too large: must have at least one quantization level');
-  if (levels > 65535) throw new AggParamError('lquantize( ) step (argument #4) too small: number of quantization levels must be a 16-bit quantity');
+  if (levels === 0) throw new AggParamError('lquantize( ) step (argument #3) too large: must have at least one quantization level');
+  if (levels > 65535) throw new AggParamError('lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity');
   return { base, step, levels };
 }
 
 /** Validate llquantize(x, factor, low, high, nsteps) constants (dt_cc.c / dtrace.c rules). */
 export function makeLLQuantParams(factor: number, low: number, high: number, nsteps: number): LLQuantParams {
-  const names = ['factor', 'low', 'high', 'nsteps'];
+  const names = ['factor', 'low magnitude', 'high magnitude', 'linear steps per magnitude'];
   [factor, low, high, nsteps].forEach((v, i) => {
     if (!Number.isInteger(v) || v < 0 || v > 65535) {
-      throw new AggParamError(`llquantize( ) argument #${i + 2} (${names[i]}) must be an unsigned 16-bit quantity`);
+      throw new AggParamError(`llquantize( ) ${names[i]} (argument #${i + 1}) must be an unsigned 16-bit quantity`);
     }
   });
-  if (factor < 2) throw new AggParamError('llquantize( ) argument #2 (factor) must be two or more');
-  if (low >= high) throw new AggParamError('llquantize( ) argument #4 (high) must be greater than argument #3 (low)');
-  if (nsteps < factor) throw new AggParamError('llquantize( ) argument #5 (nsteps) must be greater than or equal to argument #2 (factor)');
-  if (nsteps % factor !== 0) throw new AggParamError('llquantize( ) argument #5 (nsteps) must be a multiple of argument #2 (factor)');
+  if (factor < 2) throw new AggParamError('llquantize( ) factor (argument #1) must be two or more');
+  if (low >= high) throw new AggParamError('llquantize( ) high magnitude (argument #3) must be greater than low magnitude (argument #2)');
+  if (nsteps < factor) {
+    throw new AggParamError('llquantize( ) factor (argument #1) must be less than or equal to the number of linear steps per magnitude (argument #4)');
+  }
   let v = factor;
   while (v < nsteps) v *= factor;
-  if (v % nsteps !== 0) throw new AggParamError('llquantize( ) argument #5 (nsteps) must evenly divide a power of argument #2 (factor)');
+  if (nsteps % factor !== 0 || v % nsteps !== 0) {
+    throw new AggParamError('llquantize( ) factor (argument #1) must evenly divide the number of steps per magnitude (argument #4), and the number of steps per magnitude must evenly divide a power of the factor');
+  }
   if (factor ** (high + 1) >= INT64_MAX_APPROX) {
-    throw new AggParamError('llquantize( ) argument #2 (factor) raised to argument #4 (high) plus one overflows 64 bits');
+    throw new AggParamError('llquantize( ) factor (argument #1) raised to power of high magnitude (argument #3) plus 1 overflows 64-bits');
   }
   const p: LLQuantParams = { factor, low, high, nsteps, nbuckets: 0 };
   p.nbuckets = llquantizeBucket(p, INT64_MAX_APPROX) + 1;

@@ -34,7 +34,8 @@ import { fieldEncoding } from '../vmx/fields.js';
 
 /**
  * What the machine tells the probe runtime about one probe site. Supplied once, when the site is
- * created (`ProbeRegistry.site`); the callbacks are called only while a consumer is attached.
+ * created (`ProbeRegistry.site`), or built by the registry from the site's function name and the
+ * per-vCPU callbacks (`setVmcsReader`, `setVclock`); called only while a consumer is attached.
  */
 export interface ProbeContext {
   /** vCPU index: `cpu` in D and the owner of `self->` variables. Machine-wide sites use 0. */
@@ -638,12 +639,12 @@ export class CompiledProgram {
     let llq = null;
     try {
       if (fn === AggFn.LQUANTIZE) {
-        const step = args.length > 3 ? this.constValue(args[3]!, 'lquantize( ) argument #4 (step)') : 1;
-        lq = makeLQuantParams(this.constValue(args[1]!, 'lquantize( ) argument #2 (base)'), this.constValue(args[2]!, 'lquantize( ) argument #3 (limit)'), step);
+        const step = args.length > 3 ? this.constValue(args[3]!, 'lquantize( ) step (argument #3)') : 1;
+        lq = makeLQuantParams(this.constValue(args[1]!, 'lquantize( ) base (argument #1)'), this.constValue(args[2]!, 'lquantize( ) limit (argument #2)'), step);
       } else if (fn === AggFn.LLQUANTIZE) {
         llq = makeLLQuantParams(
-          this.constValue(args[1]!, 'llquantize( ) argument #2 (factor)'), this.constValue(args[2]!, 'llquantize( ) argument #3 (low)'),
-          this.constValue(args[3]!, 'llquantize( ) argument #4 (high)'), this.constValue(args[4]!, 'llquantize( ) argument #5 (nsteps)'),
+          this.constValue(args[1]!, 'llquantize( ) factor (argument #1)'), this.constValue(args[2]!, 'llquantize( ) low magnitude (argument #2)'),
+          this.constValue(args[3]!, 'llquantize( ) high magnitude (argument #3)'), this.constValue(args[4]!, 'llquantize( ) steps per magnitude (argument #4)'),
         );
       }
     } catch (e) {
@@ -828,6 +829,23 @@ export class CompiledProgram {
     if (aggNames.length === 0) throw new DSyntaxError(e.pos, 'expected an aggregation argument to printa( ) after the format but found none');
     if (fmt) {
       for (const c of fmt.convs) if (c.width === -2 || c.prec === -2) throw new DSyntaxError(e.args[0]!.pos, 'printa( ) formats cannot use "*" widths');
+      // Check the key conversions against the key types when the aggregation is already known
+      // (it is when printa() follows the aggregating statement, the usual case).
+      const known = this.aggs.get(aggNames[0]!);
+      if (known) {
+        let ki = 0;
+        fmt.convs.forEach((c, i) => {
+          if (c.agg) return;
+          const t = known.keyTypes[ki++];
+          const label = `@${aggNames[0]}`;
+          if (t === undefined) {
+            throw new DSyntaxError(e.args[0]!.pos, `printa( ) format conversion #${i + 1} (%${c.conv}) has no key of ${label} to print (${label} has ${known.keyTypes.length} key${known.keyTypes.length === 1 ? '' : 's'})`);
+          }
+          if ((t === 'string') !== (c.conv === 's')) {
+            throw new DSyntaxError(e.args[0]!.pos, `printa( ) format conversion #${i + 1} (%${c.conv}) is incompatible with key #${ki} of ${label} (${typeName(t)})`);
+          }
+        });
+      }
     }
     return (f) => {
       const aggs = aggNames.map((n) => this.aggs.get(n)).filter((a): a is Aggregation => a !== undefined);

@@ -12,6 +12,19 @@
  *   ...run loop:  if (clock.now() >= reg.nextDeadline()) reg.advance(clock.now());
  *   h.end();      // fires END, prints "\n" and every aggregation printa() did not print
  *
+ * Contract with the machine:
+ *   - Context: `reg.site(p, m, f, n, ctx?)`. Without `ctx` the vCPU is parsed from f = "vcpuN"
+ *     (else 0) and `vmcs[...]` / `vtimestamp` go through `reg.setVmcsReader(vcpu, fn)` /
+ *     `reg.setVclock(vcpu, fn)`, looked up at each read. `timestamp` is `RegistryOptions.clock`.
+ *   - Ticks: `reg.nextDeadline()` is the earliest tick deadline (Infinity if none);
+ *     `reg.advance(nowNs)` fires every due tick in deadline order, `timestamp` = its deadline.
+ *   - END: `handle.end()` (idempotent) fires END, writes "\n" and the unprinted aggregations, and
+ *     detaches. `exit(n)` does the same once the current firing completes, then calls
+ *     `onExit(n)` (EnableOptions, else RegistryOptions): the machine should stop.
+ *   - Output: `EnableOptions.write` (else `handle.output()`); run-time errors (divide-by-zero,
+ *     unreadable VMCS) abandon that clause firing and go to `writeError` (else `handle.errors`).
+ *   - D program errors throw `DSyntaxError`: "vtx: D program error at line L, column C: ...".
+ *
  * Probes — provider:module:function:name, module = machine name, function = `vcpuN`;
  * args[i] types in brackets (argN are the same values as int64_t):
  *

@@ -3,8 +3,8 @@
  * site costs one predictable branch: `if (site.enabled) site.fire(a0, a1, ...)`.
  *
  * Arguments are numbers (structured payload, never preformatted strings); their meaning is
- * documented per probe in `provider.ts`. The consumer (the D runtime or typed-event bridge) is
- * attached by the probe registry, which flips `enabled`.
+ * documented per probe in `catalog.ts` (summary in `index.ts`). The consumer (the D runtime or a
+ * typed-event bridge) is attached by the probe registry, which flips `enabled`.
  */
 export type ProbeHandler = (site: ProbeSite, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number) => void;
 

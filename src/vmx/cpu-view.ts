@@ -77,7 +77,7 @@ export interface VmxCpu {
   raiseFault(vector: number, errorCode?: number): never;
   /** The instruction being executed (its length is the VM-exit instruction length of an exit
    *  during delivery of a software interrupt or exception). */
-  curInsn: { length: number };
+  curInsn: { length: number; opcode: number };
   /** Drop decoded instructions (after a VM transition changes what a linear address means). */
   flushCodeCache?(): void;
 }

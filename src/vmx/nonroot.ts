@@ -21,7 +21,7 @@
  * EPT-violation exit (this models KVM's instruction emulator); otherwise it must be null.
  *
  * Does not model: CR8/TPR shadow (no Intel 64), INIT/SIPI/SMI exits (no source of those signals),
- * PAUSE-loop exiting, the NMI-unblocking bits (12) of EPT-violation and exception qualifications,
+ * PAUSE-loop exiting,
  * CLTS with a host-owned TS bit and a clear shadow leaving CR0.TS unchanged (the hook contract
  * cannot veto the CLTS write), RDTSCP (not implemented by the CPU).
  */
@@ -40,6 +40,16 @@ import type { Vmx } from './vmx.js';
 
 const TWO32 = 0x100000000;
 
+/**
+ * Exit qualification of instructions with a memory operand that report "displacement" (VMX
+ * instructions, descriptor-table instructions): the ModRM displacement, truncated to the address
+ * size (Bochs's behaviour, reference facts (c)); 0 for a register operand.
+ */
+function displacementQualification(insn: Insn, disp: number): number {
+  if (insn.mod === 3) return 0;
+  return insn.adsize === 16 ? disp & 0xffff : disp >>> 0;
+}
+
 export class NonRootHooksImpl implements NonRootHooks {
   // ---- controls cached at VM entry ----
   pin = 0; proc = 0; proc2 = 0; exitCtl = 0;
@@ -56,6 +66,8 @@ export class NonRootHooksImpl implements NonRootHooks {
   /** A pending MTF VM exit (after an injected event or a delivered event). */
   mtfPending = false;
   private retiredAtEntry = 0;
+  /** NMI blocking was in effect at the last instruction boundary (tracked while blocked). */
+  private nmiBlockedAtBoundary = false;
   private timerActive = false;
   private timerValue = 0;
   private timerStart = 0;
@@ -100,6 +112,7 @@ export class NonRootHooksImpl implements NonRootHooks {
     }
     this.mtfPending = false;
     this.retiredAtEntry = cpu.instructionsRetired;
+    this.nmiBlockedAtBoundary = (cpu.interruptibility & Interruptibility.NMI) !== 0;
     this.timerActive = (c.pin & PinCtl.ACTIVATE_PREEMPTION_TIMER) !== 0;
     if (this.timerActive) {
       this.timerValue = v.get(F.VMX_PREEMPTION_TIMER_VALUE);
@@ -134,15 +147,27 @@ export class NonRootHooksImpl implements NonRootHooks {
   private updateEventCheck(): void {
     const cpu = this.vmx.cpu;
     cpu.eventCheck = this.mtfPending || this.timerActive || this.vmx.cpu.intc !== null ||
+      (cpu.interruptibility & Interruptibility.NMI) !== 0 ||
       (this.proc & (ProcCtl.MONITOR_TRAP_FLAG | ProcCtl.INTERRUPT_WINDOW_EXITING | ProcCtl.NMI_WINDOW_EXITING)) !== 0;
   }
 
   /** An event was delivered to the guest (an MTF VM exit becomes pending after it). */
   eventDelivered(): void {
-    if ((this.proc & ProcCtl.MONITOR_TRAP_FLAG) !== 0) {
-      this.mtfPending = true;
-      this.vmx.cpu.eventCheck = true;
-    }
+    if ((this.proc & ProcCtl.MONITOR_TRAP_FLAG) !== 0) this.mtfPending = true;
+    // Track NMI blocking across instruction boundaries (for "NMI unblocking due to IRET").
+    this.vmx.cpu.eventCheck = true;
+  }
+
+  /**
+   * "NMI unblocking due to IRET" (EPT-violation qualification bit 12, exit interruption
+   * information bit 12): the exit is caused by an IRET that has already ended the NMI blocking
+   * that was in effect at the instruction boundary before it.
+   */
+  private nmiUnblockedByIret(): boolean {
+    const cpu = this.vmx.cpu;
+    if (!this.nmiBlockedAtBoundary || (cpu.interruptibility & Interruptibility.NMI) !== 0) return false;
+    if (this.vmx.services.currentDelivery(cpu) !== null) return false;
+    return cpu.curInsn.opcode === 0xcf;
   }
 
   /** Start an exit: reset the exit information. */
@@ -189,7 +214,7 @@ export class NonRootHooksImpl implements NonRootHooks {
     // VMFUNC: "enable VM functions" cannot be 1 on this processor, so VMFUNC is #UD.
     if (reason === R.VMFUNC) this.cpu.raiseFault(6);
     const hasOperand = reason !== R.VMLAUNCH && reason !== R.VMRESUME && reason !== R.VMXOFF && reason !== R.VMCALL;
-    const info = this.info(reason, hasOperand && insn.mod !== 3 ? (insn.adsize === 16 ? insn.disp & 0xffff : insn.disp >>> 0) : 0, true);
+    const info = this.info(reason, hasOperand ? displacementQualification(insn, insn.disp) : 0, true);
     info.instructionLength = len;
     if (hasOperand) info.instructionInfo = packInstructionInfo(insn, insn.reg);
     this.vmx.exitAndUnwind();
@@ -203,7 +228,14 @@ export class NonRootHooksImpl implements NonRootHooks {
       const shadow = cr === 0 ? this.cr0Shadow : this.cr4Shadow;
       if (((value ^ shadow) & mask) !== 0) this.exitInsn(R.CR_ACCESS, len, packCrAccess(cr, 0, false, gpr, 0));
       const cur = cr === 0 ? this.cpu.cr0 : this.cpu.cr4;
-      return (value & ~mask) | (cur & mask);
+      const next = (value & ~mask) | (cur & mask);
+      // Bits fixed in VMX operation cannot change (#GP), except CR0.PE/PG with unrestricted guest.
+      const caps = this.vmx.caps;
+      let f0 = cr === 0 ? caps.cr0Fixed0 : caps.cr4Fixed0;
+      const f1 = cr === 0 ? caps.cr0Fixed1 : caps.cr4Fixed1;
+      if (cr === 0 && (this.proc2 & ProcCtl2.UNRESTRICTED_GUEST) !== 0) f0 &= 0x7ffffffe;
+      if ((next & f0) !== f0 || (next & ~f1) !== 0) this.cpu.raiseFault(13, 0);
+      return next;
     }
     if (cr === 3 && (this.proc & ProcCtl.CR3_LOAD_EXITING) !== 0) {
       let hit = false;
@@ -285,7 +317,7 @@ export class NonRootHooksImpl implements NonRootHooks {
 
   descriptorTable(reason: 46 | 47, len: number, insn: Insn, displacement: number): void {
     if ((this.proc2 & ProcCtl2.DESCRIPTOR_TABLE_EXITING) === 0) return;
-    const info = this.info(reason, insn.mod === 3 ? 0 : displacement >>> 0, true);
+    const info = this.info(reason, displacementQualification(insn, displacement), true);
     info.instructionLength = len;
     info.instructionInfo = packInstructionInfo(insn, 0, insn.reg & 3, insn.opsize === 32);
     this.vmx.exitAndUnwind();
@@ -322,7 +354,7 @@ export class NonRootHooksImpl implements NonRootHooks {
         const info = this.info(R.EXCEPTION_NMI, qual, true);
         // Real-mode delivery pushes no error code.
         const withErr = hasErrorCode && type === EventType.HARDWARE_EXCEPTION && (cpu.cr0 & 1) !== 0;
-        info.intrInfo = packInterruptionInfo(vector, type, withErr);
+        info.intrInfo = packInterruptionInfo(vector, type, withErr, type === EventType.HARDWARE_EXCEPTION && vector !== 8 && this.nmiUnblockedByIret());
         info.intrErrorCode = withErr ? errorCode : 0;
         if (type === EventType.SOFTWARE_EXCEPTION || type === EventType.PRIVILEGED_SOFTWARE_EXCEPTION) info.instructionLength = len;
         this.vmx.exitAndUnwind();
@@ -339,6 +371,7 @@ export class NonRootHooksImpl implements NonRootHooks {
   instructionBoundary(): void {
     const cpu = this.cpu;
     const proc = this.proc;
+    this.nmiBlockedAtBoundary = (cpu.interruptibility & Interruptibility.NMI) !== 0;
     // Pending MTF VM exit: after an instruction or an event delivery.
     if ((proc & ProcCtl.MONITOR_TRAP_FLAG) !== 0 && (this.mtfPending || cpu.instructionsRetired !== this.retiredAtEntry)) {
       this.mtfPending = false;
@@ -402,7 +435,7 @@ export class NonRootHooksImpl implements NonRootHooks {
     if ((access & Access.LINEAR_VALID) !== 0) {
       linearInfo = 0x80 | ((access & Access.PAGE_WALK) === 0 ? 0x100 : 0);
     }
-    const info = this.info(R.EPT_VIOLATION, packEptViolation(acc, w.rwx, linearInfo, false), true);
+    const info = this.info(R.EPT_VIOLATION, packEptViolation(acc, w.rwx, linearInfo, this.nmiUnblockedByIret()), true);
     info.guestPhysical = gpa;
     if ((access & Access.LINEAR_VALID) !== 0) info.guestLinear = linear >>> 0;
     return this.vmx.exitAndUnwind();

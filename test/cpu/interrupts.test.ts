@@ -42,6 +42,7 @@ describe('protected-mode interrupt delivery', () => {
     expect(cpu.run(10)).toBe(StopReason.HALT);
     expect(cpu.regs[4]! >>> 0).toBe(KERNEL_STACK - 12);
     expect(r32(cpu, KERNEL_STACK - 12)).toBe(CODE + 2);
+    expect(r32(cpu, KERNEL_STACK - 4) & Flag.RF).toBe(0); // software interrupts do not set RF
     expect(cpu.getEflags() & Flag.IF).toBe(Flag.IF);
   });
 
@@ -55,6 +56,7 @@ describe('protected-mode interrupt delivery', () => {
     const esp = cpu.regs[4]! >>> 0;
     expect(r32(cpu, esp)).toBe(0x80 * 8 + 2);
     expect(r32(cpu, esp + 4)).toBe(CODE); // the INT instruction itself
+    expect(r32(cpu, esp + 12) & Flag.RF).toBe(Flag.RF); // faults push EFLAGS with RF set
   });
 
   it('16-bit interrupt gate pushes 16-bit frame', () => {

@@ -258,6 +258,12 @@ describe('PAE paging', () => {
     cpu.mmu.flushContext(5);
     cpu.mmu.setContext(5);
     expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    // More tags than kept: the least recently used one is recycled empty.
+    cpu.mmu.translate(0x203000, R);
+    for (const t of [6, 7, 8, 9]) cpu.mmu.setContext(t);
+    cpu.mmu.setContext(5);
+    expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    expect(cpu.mmu.context).toBe(5);
   });
 });
 
@@ -281,3 +287,25 @@ describe('CR0/CR4 rules', () => {
     expect(cpu.cr0 & Cr0.ET).toBe(Cr0.ET);
   });
 });
+
+describe('Mmu helpers', () => {
+  it('probe() translates without side effects', () => {
+    const { cpu } = makeSys();
+    setup32(cpu);
+    const before = r32(cpu, PT + 0x202 * 4);
+    expect(cpu.mmu.probe(0x202123)).toBe(0x301123);
+    expect(cpu.mmu.probe(0x412345)).toBe(0x12345);
+    expect(cpu.mmu.probe(0x200000)).toBe(-1);
+    expect(r32(cpu, PT + 0x202 * 4)).toBe(before);
+    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+  });
+
+  it('pages outside RAM are never cached in the fast arrays', () => {
+    const { cpu } = makeSys();
+    setup32(cpu);
+    w32(cpu, PT + 0x204 * 4, 0xfee00000 | 3); // beyond the 4 MiB of RAM
+    expect(cpu.mmu.translate(0x204010, R)).toBe(0xfee00010);
+    expect(cpu.mmu.tlbRead[0x204]).toBe(-1);
+  });
+});
+

@@ -166,7 +166,7 @@ describe('Fdc82077', () => {
     expect(t.irq.level).toBe(1);
     const r: number[] = [];
     for (let i = 0; i < 7; i++) r.push(t.inp(0x3f5));
-    expect(r).toEqual([0x04, 0x00, 0x00, 3, 0, 1, 2]); // final sector = EOT, MT, head 1 -> C+1, H0, R1
+    expect(r).toEqual([0x20, 0x00, 0x00, 3, 0, 1, 2]); // implied seek 0->2 (SE); final sector = EOT, MT, head 1 -> C+1, H0, R1
     expect(t.irq.level).toBe(0);
     const lba = (2 * 2 + 1) * 18 + 4;
     expect(Array.from(t.ram.bytes.subarray(0x10000, 0x10000 + 3 * 512))).toEqual(Array.from(t.image.subarray(lba * 512, (lba + 3) * 512)));
@@ -182,7 +182,7 @@ describe('Fdc82077', () => {
     for (const b of [0xe6, 0x00, 0, 0, 17, 2, 18, 0x1b, 0xff]) t.out(0x3f5, b);
     const r: number[] = [];
     for (let i = 0; i < 7; i++) r.push(t.inp(0x3f5));
-    expect(r).toEqual([0x04, 0, 0, 1, 0, 1, 2]);
+    expect(r).toEqual([0x00, 0, 0, 1, 0, 1, 2]);
     expect(t.ram.bytes[0x20000]).toBe(16);
     expect(t.ram.bytes[0x20000 + 19 * 512]).toBe(35);
   });
@@ -227,7 +227,7 @@ describe('Fdc82077', () => {
     for (const b of [0xc5, 0x00, 1, 0, 1, 2, 1, 0x1b, 0xff]) t.out(0x3f5, b);
     const r: number[] = [];
     for (let i = 0; i < 7; i++) r.push(t.inp(0x3f5));
-    expect(r).toEqual([0, 0, 0, 1, 1, 1, 2]); // final sector = EOT, MT on head 0 -> head 1, R1
+    expect(r).toEqual([0x24, 0, 0, 1, 1, 1, 2]); // implied seek (SE); final sector = EOT, MT on head 0 -> head 1, R1
     expect(t.image[36 * 512]).toBe(0x5a);
     expect(t.image[36 * 512 + 511]).toBe(0x5a);
     const ro = setup(makeImage(), true);
@@ -236,7 +236,7 @@ describe('Fdc82077', () => {
     for (const b of [0xc5, 0x00, 1, 0, 1, 2, 1, 0x1b, 0xff]) ro.out(0x3f5, b);
     const w: number[] = [];
     for (let i = 0; i < 7; i++) w.push(ro.inp(0x3f5));
-    expect(w.slice(0, 2)).toEqual([0x40, 0x02]);
+    expect(w.slice(0, 2)).toEqual([0x60, 0x02]); // implied seek to C1 (SE), then not writable
   });
 
   it('masked DMA channel holds the command in execution until unmasked', () => {
@@ -335,7 +335,7 @@ describe('Fdc82077', () => {
     expect(t.msr() & 0xf0).toBe(0xd0);
     const r: number[] = [];
     for (let i = 0; i < 7; i++) r.push(t.inp(0x3f5));
-    expect(r).toEqual([0x40, 0x80, 0, 3, 0, 1, 2]);
+    expect(r).toEqual([0x60, 0x80, 0, 3, 0, 1, 2]);
     expect(t.irq.level).toBe(0);
     // Write one sector (R = EOT = 5 on C3 H1).
     for (const b of [0x45, 0x04, 3, 1, 5, 2, 5, 0x1b, 0xff]) t.out(0x3f5, b);
@@ -343,7 +343,7 @@ describe('Fdc82077', () => {
     for (let i = 0; i < 512; i++) t.out(0x3f5, 0xc3);
     const w: number[] = [];
     for (let i = 0; i < 7; i++) w.push(t.inp(0x3f5));
-    expect(w).toEqual([0x44, 0x80, 0, 4, 1, 1, 2]);
+    expect(w).toEqual([0x64, 0x80, 0, 4, 1, 1, 2]);
     const wl = (3 * 2 + 1) * 18 + 4;
     expect(t.image[wl * 512]).toBe(0xc3);
     expect(t.image[wl * 512 + 511]).toBe(0xc3);

@@ -189,14 +189,14 @@ describe('bucket boundaries: every label falls in its own bucket, label - 1 in t
   }
 
   it('llquantize parameter checks (dt_cc.c rules)', () => {
-    expect(() => makeLLQuantParams(1, 0, 3, 10)).toThrow(/factor\) must be two or more/);
-    expect(() => makeLLQuantParams(10, 3, 3, 10)).toThrow(/must be greater than argument #3 \(low\)/);
-    expect(() => makeLLQuantParams(10, 0, 3, 5)).toThrow(/greater than or equal to argument #2/);
-    expect(() => makeLLQuantParams(10, 0, 3, 25)).toThrow(/multiple of argument #2/);
-    expect(() => makeLLQuantParams(10, 0, 3, 30)).toThrow(/evenly divide a power/);
-    expect(() => makeLLQuantParams(10, 0, 20, 10)).toThrow(/overflows 64 bits/);
-    expect(() => makeLLQuantParams(10, 0, 70000, 10)).toThrow(/unsigned 16-bit/);
-    expect(() => makeLQuantParams(10, 0, 1)).toThrow(/must be less than limit/);
+    expect(() => makeLLQuantParams(1, 0, 3, 10)).toThrow('llquantize( ) factor (argument #1) must be two or more');
+    expect(() => makeLLQuantParams(10, 3, 3, 10)).toThrow('llquantize( ) high magnitude (argument #3) must be greater than low magnitude (argument #2)');
+    expect(() => makeLLQuantParams(10, 0, 3, 5)).toThrow(/must be less than or equal to the number of linear steps per magnitude/);
+    expect(() => makeLLQuantParams(10, 0, 3, 25)).toThrow(/must evenly divide the number of steps per magnitude/);
+    expect(() => makeLLQuantParams(10, 0, 3, 30)).toThrow(/must evenly divide a power of the factor/);
+    expect(() => makeLLQuantParams(10, 0, 20, 10)).toThrow(/overflows 64-bits/);
+    expect(() => makeLLQuantParams(10, 0, 70000, 10)).toThrow('llquantize( ) high magnitude (argument #3) must be an unsigned 16-bit quantity');
+    expect(() => makeLQuantParams(10, 0, 1)).toThrow('lquantize( ) base (argument #1) must be less than limit (argument #2)');
     expect(() => makeLQuantParams(0, 10, 20)).toThrow(/too large/);
     expect(() => makeLQuantParams(0, 10, 0)).toThrow(/non-zero positive/);
   });

@@ -240,8 +240,8 @@ describe('D program errors: line, column and what was expected', () => {
   it('semantic errors', () => {
     expect(err('vmx:::foo { }')).toBe('vtx: D program error at line 1, column 1: probe description "vmx:::foo" does not match any probes');
     expect(err('vmx:::exit { @a = count(1); }')).toBe('vtx: D program error at line 1, column 19: expected 0 arguments to count( ) but found 1');
-    expect(err('vmx:::exit { @a = lquantize(args[0], 10, 0); }')).toBe('vtx: D program error at line 1, column 19: lquantize( ) base (argument #2) must be less than limit (argument #3)');
-    expect(err('vmx:::exit { @a = llquantize(args[0], 10, 0, 3, x); x = 1; }')).toBe('vtx: D program error at line 1, column 49: expected llquantize( ) argument #5 (nsteps) to be an integer constant but found a non-constant expression');
+    expect(err('vmx:::exit { @a = lquantize(args[0], 10, 0); }')).toBe('vtx: D program error at line 1, column 19: lquantize( ) base (argument #1) must be less than limit (argument #2)');
+    expect(err('vmx:::exit { @a = llquantize(args[0], 10, 0, 3, x); x = 1; }')).toBe('vtx: D program error at line 1, column 49: expected llquantize( ) steps per magnitude (argument #4) to be an integer constant but found a non-constant expression');
     expect(err('vmx:::exit { @a = count(); @a = sum(1); }')).toBe('vtx: D program error at line 1, column 33: expected count( ) for @a (as first used) but found sum( )');
     expect(err('vmx:::exit { @a = frob(1); }')).toBe('vtx: D program error at line 1, column 19: expected an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize) but found "frob"');
     expect(err('vmx:::exit { printf("%d %s\\n", 1); }')).toBe('vtx: D program error at line 1, column 21: printf( ) prototype mismatch: conversion #2 (%s) is missing a corresponding value argument');
@@ -286,5 +286,27 @@ describe('registry context: VMCS readers, vCPU clocks, default onExit', () => {
     const t = setup('vmx:::entry-failure { printf("%d %d\\n", args[0], arg0); }');
     t.reg.site('vmx', 'vm0', 'vcpu0', 'entry-failure').fire(-1, 0, 0);
     expect(t.take()).toBe('-1 -1\n');
+  });
+});
+
+describe('printa() format checks', () => {
+  const err = (src: string): string => {
+    try {
+      new ProbeRegistry().enable(src);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('no error');
+  };
+  it('key conversions must match the keys (checked when the aggregation is known)', () => {
+    expect(err('vmx:::exit { @a[args[0]] = count(); } END { printa("%d %d %@d\\n", @a); }')).toBe(
+      'vtx: D program error at line 1, column 52: printa( ) format conversion #2 (%d) has no key of @a to print (@a has 1 key)');
+    expect(err('vmx:::exit { @a[args[0]] = count(); } END { printa("%s %@d\\n", @a); }')).toBe(
+      'vtx: D program error at line 1, column 52: printa( ) format conversion #1 (%s) is incompatible with key #1 of @a (uint32_t)');
+  });
+  it('extra %@ conversions re-print the last aggregation; a format without %@ prints only keys', () => {
+    const t = setup('vmx:::exit { @a[args[0]] = count(); @b[args[0]] = sum(args[4]); } END { printa("%d %@d %@d %@d|", @a, @b); printa("<%d>", @a); }');
+    t.exit0.fire(30, 0, 0, 0, 2);
+    expect(t.h.end()).toBe('30 1 2 2|<30>\n');
   });
 });

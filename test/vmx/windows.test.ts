@@ -84,3 +84,34 @@ describe('VMX instructions in the guest', () => {
     expect(env.vmcs.read(F.VM_EXIT_INTR_INFO) & 0xff).toBe(6);
   });
 });
+
+describe('CR fixed bits in VMX non-root operation', () => {
+  it('clearing guest-owned CR0.NE raises #GP; a host-owned CR4.VMXE keeps its value', () => {
+    // mov eax, 0x11 ; mov cr0, eax   (NE cleared)
+    let env = pm([0xb8, 0x11, 0, 0, 0, 0x0f, 0x22, 0xc0], { exceptionBitmap: 1 << 13 });
+    expect(go(env)).toBe(R.EXCEPTION_NMI);
+    expect(env.vmcs.read(F.VM_EXIT_INTR_INFO) & 0xff).toBe(13);
+    // mov eax, 0x10 ; mov cr4, eax ; cpuid  (VMXE masked with shadow 0: no exit, stays set)
+    env = pm([0xb8, 0x10, 0, 0, 0, 0x0f, 0x22, 0xe0, 0x0f, 0xa2]);
+    env.vmcs.write(F.CR4_GUEST_HOST_MASK, 0x2000);
+    env.vmcs.write(F.CR4_READ_SHADOW, 0);
+    expect(go(env)).toBe(R.CPUID);
+    expect(env.vmcs.read(F.GUEST_CR4)).toBe(0x2010);
+  });
+});
+
+describe('NMI unblocking due to IRET', () => {
+  it('an EPT violation on the IRET that ends NMI blocking sets qualification bit 12', () => {
+    const env = pm([0x90], { pin: PinCtl.NMI_EXITING | PinCtl.VIRTUAL_NMIS });
+    poke(env, 0x3000, [0xbc, 0x00, 0x00, 0x50, 0x00, 0xcf]); // mov esp, 0x500000 ; iret
+    env.vmcs.write(F.VM_ENTRY_INTR_INFO_FIELD, 0x80000202);
+    expect(go(env)).toBe(R.EPT_VIOLATION);
+    expect(env.vmcs.read(F.EXIT_QUALIFICATION) & 0x1000).toBe(0x1000);
+    expect(env.vmcs.read(F.GUEST_RIP)).toBe(0x3005);
+  });
+  it('an EPT violation on an ordinary access does not', () => {
+    const env = pm([0xa1, 0x00, 0x00, 0x50, 0x00], { pin: PinCtl.NMI_EXITING | PinCtl.VIRTUAL_NMIS });
+    expect(go(env)).toBe(R.EPT_VIOLATION);
+    expect(env.vmcs.read(F.EXIT_QUALIFICATION) & 0x1000).toBe(0);
+  });
+});

@@ -21,10 +21,11 @@ import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import { AR, Flag, Interruptibility, Reg, SReg, Vec } from '../state.js';
 import { EventType } from '../vmx-hooks.js';
+import type { NonRootHooks } from '../vmx-hooks.js';
 import { Op, Opnd } from '../opcodes.js';
 import { effAddr, getReg, opnd, readRm, setReg } from './operand.js';
 import {
-  descDpl, descLimit, descPresent, descTypeS, farCall, farJmp, farRet, fetchDescriptor, iret,
+  descBase, descDpl, descLimit, descPresent, descTypeS, farCall, farJmp, farRet, fetchDescriptor, iret,
   loadSegment, readDescriptor, setCpl, SysType,
 } from '../segmentation.js';
 import { deliverInterrupt } from '../interrupts.js';
@@ -43,6 +44,10 @@ const VMX_REASON: Partial<Record<number, number>> = {
   [Op.INVVPID]: 53, [Op.VMFUNC]: 59,
 };
 
+/** System descriptor types LAR and LSL accept (SDM Vol. 2 LAR/LSL tables). */
+const LAR_TYPES: readonly number[] = [1, 2, 3, 4, 5, 9, 0xb, 0xc];
+const LSL_TYPES: readonly number[] = [1, 2, 3, 9, 0xb];
+
 /** CR0 bits that exist: PE MP EM TS ET NE WP AM NW CD PG. */
 const CR0_VALID = 0xe005003f | 0;
 
@@ -55,7 +60,7 @@ function setZf(cpu: Cpu, on: boolean): void {
   cpu.setEflags(on ? f | Flag.ZF : f & ~Flag.ZF);
 }
 
-function nonRootHooks(cpu: Cpu): import('../vmx-hooks.js').NonRootHooks | null {
+function nonRootHooks(cpu: Cpu): NonRootHooks | null {
   return cpu.nonRoot ? cpu.hooks : null;
 }
 
@@ -170,9 +175,7 @@ export function execSystem(cpu: Cpu, insn: Insn): void {
       if (d !== null) {
         const ts = descTypeS(d.hi);
         if ((ts & 0x10) === 0) {
-          const larOk = [1, 2, 3, 4, 5, 9, 0xb, 0xc];
-          const lslOk = [1, 2, 3, 9, 0xb];
-          ok = (insn.op === Op.LAR ? larOk : lslOk).includes(ts);
+          ok = (insn.op === Op.LAR ? LAR_TYPES : LSL_TYPES).includes(ts);
         }
         const conformingCode = (ts & 0x1c) === 0x1c;
         if (ok && !conformingCode) {
@@ -246,7 +249,7 @@ export function execSystem(cpu: Cpu, insn: Insn): void {
       const d = fetchDescriptor(cpu, sel, Vec.GP);
       if (descTypeS(d.hi) !== SysType.LDT) cpu.raiseFault(Vec.GP, sel & 0xfffc);
       if (!descPresent(d.hi)) cpu.raiseFault(Vec.NP, sel & 0xfffc);
-      cpu.ldtr = { selector: sel, base: descBaseOf(d), limit: descLimit(d.lo, d.hi), ar: (d.hi >>> 8) & 0xf0ff };
+      cpu.ldtr = { selector: sel, base: descBase(d.lo, d.hi), limit: descLimit(d.lo, d.hi), ar: (d.hi >>> 8) & 0xf0ff };
       return;
     }
     case Op.LTR: {
@@ -261,7 +264,7 @@ export function execSystem(cpu: Cpu, insn: Insn): void {
       if (!descPresent(d.hi)) cpu.raiseFault(Vec.NP, sel & 0xfffc);
       d.hi |= 0x200;
       cpu.mmu.writeSys(d.addr + 5, 1, (d.hi >>> 8) & 0xff);
-      cpu.tr = { selector: sel, base: descBaseOf(d), limit: descLimit(d.lo, d.hi), ar: (d.hi >>> 8) & 0xf0ff };
+      cpu.tr = { selector: sel, base: descBase(d.lo, d.hi), limit: descLimit(d.lo, d.hi), ar: (d.hi >>> 8) & 0xf0ff };
       return;
     }
 
@@ -435,10 +438,6 @@ export function execSystem(cpu: Cpu, insn: Insn): void {
     default:
       cpu.raiseFault(Vec.UD);
   }
-}
-
-function descBaseOf(d: { lo: number; hi: number }): number {
-  return ((d.lo >>> 16) | ((d.hi & 0xff) << 16) | (d.hi & 0xff000000)) >>> 0;
 }
 
 /** VMX instruction in root operation: the provider, or #UD. */

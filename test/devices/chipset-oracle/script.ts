@@ -97,8 +97,8 @@ i(0xcfc, { size: 4, note: 'DRAMT/PAM0-2 reset' });
 o(0xcf8, cfgAddr(0x00, 0x5c), 4);
 i(0xcfc, { size: 4, note: 'PAM3-6 reset' });
 o(0xcf8, cfgAddr(0x00, 0x58), 4);
-o(0xcfd, 0xff);
-i(0xcfd, { note: 'PAM0 write mask' });
+o(0xcfd, 0xcf); // the reserved bits only: enabling PAM0 would unmap the ROM this script runs from
+i(0xcfd, { note: 'PAM0 reserved bits' });
 o(0xcfe, 0xff);
 i(0xcfe, { note: 'PAM1 write mask' });
 o(0xcfd, 0x00);
