@@ -71,7 +71,11 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
       if (opts.boot.startsWith('flat:')) {
         const [, addr, mode] = opts.boot.split(':');
         boot = 'flat';
-        flatAddr = parseAddress(addr ?? '');
+        try {
+          flatAddr = parseAddress(addr ?? '');
+        } catch (e) {
+          throw new VtxError(`--boot ${opts.boot}: ${(e as Error).message}`);
+        }
         if (mode !== undefined) {
           if (mode !== '16' && mode !== '32') throw new VtxError(`--boot ${opts.boot}: the mode after the address must be 16 or 32`);
           flatMode = mode === '16' ? 16 : 32;

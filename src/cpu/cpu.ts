@@ -47,6 +47,7 @@ import type { ByteSource } from './decoder.js';
 import { Mmu } from './mmu.js';
 import { CpuidTable } from './cpuid.js';
 import { deliverException, deliverInterrupt } from './interrupts.js';
+import type { DeliveringEvent } from './interrupts.js';
 import { execute } from './exec/index.js';
 import { Op } from './opcodes.js';
 
@@ -169,6 +170,10 @@ export class Cpu implements LazyFlags {
 
   instructionsRetired = 0;
   shutdownInfo: ShutdownInfo | null = null;
+  /** The event being delivered through the IDT/IVT (interrupts.ts; VMX IDT-vectoring info). */
+  readonly delivery: DeliveringEvent = { vector: 0, type: 0, hasErrorCode: false, errorCode: 0, active: false };
+  /** Vector of the exception whose delivery ended in a triple fault (-1: none yet). */
+  lastExceptionVector = -1;
 
   // ---- the pending exception (raiseFault → deliverException) ----
   /** Vector of the exception being raised, -1 when none. */

@@ -54,26 +54,16 @@ export interface DeliveringEvent {
   active: boolean;
 }
 
-/**
- * Per-CPU record of the event in delivery. Kept in a WeakMap so that this module holds no state
- * shared between machines (each Cpu gets its own record).
- */
-const delivering = new WeakMap<Cpu, DeliveringEvent>();
 
 /** The event whose delivery is in progress on `cpu`, or null (VMX: IDT-vectoring information). */
 export function currentDelivery(cpu: Cpu): DeliveringEvent | null {
-  const d = delivering.get(cpu);
-  return d !== undefined && d.active ? d : null;
+  const d = cpu.delivery;
+  return d.active ? d : null;
 }
 
 function record(cpu: Cpu, vector: number, type: EventType, hasErr: boolean, err: number): DeliveringEvent {
-  let d = delivering.get(cpu);
-  if (d === undefined) {
-    d = { vector, type, hasErrorCode: hasErr, errorCode: err, active: true };
-    delivering.set(cpu, d);
-  } else {
-    d.vector = vector; d.type = type; d.hasErrorCode = hasErr; d.errorCode = err; d.active = true;
-  }
+  const d = cpu.delivery;
+  d.vector = vector; d.type = type; d.hasErrorCode = hasErr; d.errorCode = err; d.active = true;
   return d;
 }
 
@@ -121,8 +111,9 @@ export function deliverException(cpu: Cpu): void {
 
 /** Shutdown after a triple fault (root) or the triple-fault VM exit (non-root). */
 function tripleFault(cpu: Cpu, vector: number, err: number): void {
-  const d = delivering.get(cpu);
-  if (d !== undefined) d.active = false;
+  cpu.delivery.active = false;
+  // Remembered for the caller's triple-fault report (the last exception before shutdown).
+  cpu.lastExceptionVector = vector;
   cpu.excVector = -1;
   if (cpu.nonRoot && cpu.hooks !== null) {
     cpu.hooks.tripleFault();

@@ -6,9 +6,9 @@
  * - Registers: ID, version, TPR, APR, PPR, EOI, RRD (reads 0), LDR, DFR, SVR, ISR/TMR/IRR (256 bits
  *   each as 8 x 32-bit registers at stride 0x10), ESR (write-to-latch), ICR low/high, the LVT
  *   (timer, thermal, performance counters, LINT0, LINT1, error), and the timer's initial count,
- *   current count and divide configuration. Reserved offsets read 0, writes to them and to read-only
- *   registers set ESR "illegal register address" (bit 7). Accesses narrower than 4 bytes read part
- *   of the register; only aligned 4-byte writes take effect.
+ *   current count and divide configuration. Reserved offsets read 0; reading them, or writing them
+ *   or a read-only register, sets ESR "illegal register address" (bit 7, SDM 10.5.3; QEMU does the
+ *   same). Accesses narrower than 4 bytes read part of the register; only aligned 4-byte writes count.
  * - Version 0x00050014: an integrated APIC (version 14h, as on P6/Pentium 4 family parts) with
  *   max LVT entry 5 (six LVT entries, no CMCI) and no EOI-broadcast suppression.
  * - Interrupt acceptance and priority: fixed interrupts enter the IRR (and set/clear the TMR bit by
@@ -412,7 +412,12 @@ export class Lapic implements Device, InterruptController, RegionOps {
   read(offset: number, size: AccessSize): number {
     const sub = offset & 0xf;
     if (sub + size > 4) return 0;
-    const v = this.readReg(offset & 0xff0);
+    const reg = offset & 0xff0;
+    if (!implemented(reg)) {
+      this.signalError(ESR_ILLEGAL_REGISTER);
+      return 0;
+    }
+    const v = this.readReg(reg);
     const shifted = v >>> (sub * 8);
     return size === 4 ? shifted >>> 0 : size === 2 ? shifted & 0xffff : shifted & 0xff;
   }
@@ -519,7 +524,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
       if (i === LVT_TIMER && wasPeriodic !== ((v & LVT_PERIODIC) !== 0)) this.rearmTimer();
       return;
     }
-    // Read-only or reserved register.
+    // Read-only or reserved register: an illegal register address, as QEMU reports it.
     this.signalError(ESR_ILLEGAL_REGISTER);
   }
 
@@ -617,6 +622,27 @@ export class Lapic implements Device, InterruptController, RegionOps {
     this.lintLevel.set(s['lintLevel'] as number[]);
     this.rearmTimer();
   }
+}
+
+/** Whether `reg` (16-byte aligned offset) is a register of this APIC (version 14h, 6 LVT entries). */
+function implemented(reg: number): boolean {
+  if (reg >= 0x100 && reg <= 0x280) return true; // ISR, TMR, IRR, ESR
+  if (reg >= 0x300 && reg <= 0x390) return true; // ICR, LVT, timer counts
+  switch (reg) {
+    case 0x020:
+    case 0x030:
+    case 0x080:
+    case 0x090:
+    case 0x0a0:
+    case 0x0b0:
+    case 0x0c0:
+    case 0x0d0:
+    case 0x0e0:
+    case 0x0f0:
+    case 0x3e0:
+      return true;
+  }
+  return false;
 }
 
 /** Index of the highest set bit of a 256-bit register, or -1. */

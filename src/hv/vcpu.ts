@@ -747,7 +747,8 @@ export class Vcpu {
         this.skip(e);
         return null;
       case Exit.TRIPLE_FAULT: {
-        const last = this.lastGuestException;
+        // The exception whose delivery failed for the third time (recorded by the CPU core).
+        const last = this.cpu.lastExceptionVector;
         return {
           kind: 'triple-fault',
           lastException: last >= 0 ? (EXCEPTION_NAMES[last] ?? `vector ${last}`) : 'unknown',
@@ -799,7 +800,6 @@ export class Vcpu {
     }
   }
 
-  private lastGuestException = -1;
 
   /**
    * I/O instruction exit. Qualification (SDM Vol. 3C, "Exit Qualification for I/O Instructions"):

@@ -7,8 +7,9 @@
  * C expressions (assignment ops, ternary, `|| ^^ &&`, bitwise, comparison, shifts, arithmetic,
  * unary, casts to integer types, `++`/`--`, calls, `[]` subscripts, `->` for `self`/`this`,
  * `.` member access for `vmcs`), string and character literals with C escapes, integer literals
- * (decimal, hex, octal, with u/l suffixes), block and line comments, a leading `#!` line.
- * Does not model: declarations, `inline`, translators, structs, `if`/`else`, speculation.
+ * (decimal, hex, octal, with u/l suffixes), block and line comments, a leading `#!` line,
+ * top-level declarations `[self|this] type name;` and `inline type name = value;`.
+ * Does not model: array declarations, translators, structs, `if`/`else`, speculation.
  *
  * Every error is a `DSyntaxError` naming the line and column and what was expected.
  */
@@ -64,9 +65,20 @@ export interface Pragma {
   value: string | null;
 }
 
+/** `[self|this] type name;` or `inline type name = constant;` at the top level. */
+export interface Decl {
+  pos: Pos;
+  scope: 'global' | 'self' | 'this' | 'inline';
+  type: string;
+  typePos: Pos;
+  name: string;
+  value: Expr | null;
+}
+
 export interface ProgramAst {
   clauses: Clause[];
   pragmas: Pragma[];
+  decls: Decl[];
 }
 
 type TokKind = 'num' | 'str' | 'char' | 'ident' | 'agg' | 'punct' | 'eof';
@@ -286,6 +298,7 @@ export class DParser {
   parseProgram(): ProgramAst {
     const clauses: Clause[] = [];
     const pragmas: Pragma[] = [];
+    const decls: Decl[] = [];
     for (;;) {
       this.skipSpace();
       if (this.i >= this.src.length) break;
@@ -293,9 +306,48 @@ export class DParser {
         pragmas.push(this.parsePragma());
         continue;
       }
+      if (this.isDeclStart()) {
+        decls.push(this.parseDecl());
+        continue;
+      }
       clauses.push(this.parseClause());
     }
-    return { clauses, pragmas };
+    return { clauses, pragmas, decls };
+  }
+
+  /** A declaration starts with a keyword or type name followed by a blank (descriptions have none). */
+  private isDeclStart(): boolean {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)[ \t\r\n]/.exec(this.src.slice(this.i, this.i + 64));
+    if (!m) return false;
+    const w = m[1]!;
+    return w === 'inline' || w === 'self' || w === 'this' || w === 'string' || INT_TYPE_WORDS.has(w);
+  }
+
+  private parseDecl(): Decl {
+    this.tok = this.scan();
+    const pos = this.tok.pos;
+    let scope: Decl['scope'] = 'global';
+    if (this.tok.kind === 'ident' && ['inline', 'self', 'this'].includes(this.tok.text)) {
+      scope = this.next().text as Decl['scope'];
+    }
+    const typePos = this.tok.pos;
+    let type = '';
+    while (this.tok.kind === 'ident' && (INT_TYPE_WORDS.has(this.tok.text) || (type === '' && this.tok.text === 'string'))) {
+      type += (type ? ' ' : '') + this.next().text;
+      if (type === 'string') break;
+    }
+    if (type === '') this.fail('a type name (an integer type or string)');
+    const nameTok = this.tok;
+    if (nameTok.kind !== 'ident') this.fail('a variable name in the declaration');
+    this.next();
+    let value: Expr | null = null;
+    if (scope === 'inline') {
+      this.expect('=', '"=" and a constant value for the inline');
+      value = this.parseAssign();
+    }
+    // Like a clause's "}", the ";" is the last token read: the next item starts with raw text.
+    if (!this.is(';')) this.fail('";" to end the declaration');
+    return { pos, scope, type, typePos, name: nameTok.text, value };
   }
 
   private parsePragma(): Pragma {

@@ -14,8 +14,10 @@
  * `strexitno[n]`. Non-quiet output prints the `CPU ID FUNCTION:NAME` heading and a
  * `"%3d %6d %32s "` prefix per firing of a clause that records data; a run-time error (e.g.
  * divide-by-zero) abandons that clause's firing and its output, like DTrace's ECB error.
+ * Declarations (`self uint64_t ts;`, `int n;`) fix a variable's type up front; `inline` constants
+ * (`inline int EXIT_REASON_HLT = 12;`) are folded at compile time.
  * Does not model: speculations, stack(), string subroutines beyond the four above, `if`,
- * thread-local associative arrays, the ERROR probe.
+ * thread-local associative arrays, array declarations, translators, the ERROR probe.
  */
 import {
   AGG_FN_NAMES, AggFn, AggParamError, aggScalar, Aggregation, compareKeys, compareValues, type AggEntry,
@@ -27,7 +29,7 @@ import {
 } from './catalog.js';
 import * as D from './dtypes.js';
 import { type DType, type IntType, isInt, sizeOf, typeName } from './dtypes.js';
-import { type Clause, DSyntaxError, type Expr, type Pos, type Stmt, parseD } from './d-parser.js';
+import { type Clause, type Decl, DSyntaxError, type Expr, type Pos, type Stmt, parseD } from './d-parser.js';
 import { FormatError, formatInt, formatStr, isIntConv, type ParsedFormat, parseFormat, sdec, u64, withDynWidth } from './format.js';
 import { exitReasonName } from './exit-reasons.js';
 import { fieldEncoding } from '../vmx/fields.js';
@@ -240,6 +242,7 @@ export class CompiledProgram {
     for (const c of ast.clauses) this.scanAggRefs(c);
 
     this.clauseArgTypes = ast.clauses.map((c) => this.resolveDescs(c));
+    for (const d of ast.decls) this.declaration(d);
 
     // Declaration rounds: discover variable types from assignments in any order, then compile.
     this.declaring = true;
@@ -254,6 +257,40 @@ export class CompiledProgram {
     this.clauses = ast.clauses.map((c, i) => this.compileClause(c, i));
     this.frame.thisVals = new Array(this.thisDecls.size).fill(0);
     for (const d of this.thisDecls.values()) if (d.t === 'string') this.frame.thisVals[d.slot] = '';
+  }
+
+  /** Inline constants (`inline int X = 12;`). */
+  private readonly inlines = new Map<string, CExpr>();
+
+  private declaration(d: Decl): void {
+    let t: DType;
+    if (d.type === 'string') t = 'string';
+    else {
+      const ct = CAST_TYPES[d.type];
+      if (!ct) throw new DSyntaxError(d.typePos, `expected an integer type or string but found "${d.type}"`);
+      t = ct.t;
+    }
+    if (this.inlines.has(d.name) || this.globalDecls.has(d.name) || BUILTIN_INTS[d.name] || BUILTIN_STRS.has(d.name) || RESERVED.has(d.name) || /^arg[0-9]$/.test(d.name)) {
+      if (d.scope === 'inline' || d.scope === 'global') throw new DSyntaxError(d.pos, `expected a new name in the declaration but found "${d.name}", which is already defined`);
+    }
+    if (d.scope === 'inline') {
+      const v = this.expr(d.value!);
+      if ((t === 'string') !== (v.t === 'string')) throw new DSyntaxError(d.value!.pos, `expected a ${typeName(t)} value for inline ${d.name} but found ${typeName(v.t)}`);
+      if (!v.isConst) throw new DSyntaxError(d.value!.pos, `expected a constant value for inline ${d.name} but found a non-constant expression`);
+      if (t === 'string') {
+        const sv = v.s!(null as unknown as Frame);
+        this.inlines.set(d.name, this.strExpr(() => sv, d.pos, true));
+      } else {
+        const it = t as IntType;
+        const nv = D.convert(v.n!(null as unknown as Frame), it);
+        this.inlines.set(d.name, this.numExpr(it, () => nv, d.pos, true));
+      }
+      return;
+    }
+    const map = d.scope === 'global' ? this.globalDecls : d.scope === 'self' ? this.selfDecls : this.thisDecls;
+    const prev = map.get(d.name);
+    if (prev && prev.t !== t) throw new DSyntaxError(d.pos, `expected one declaration of ${d.scope === 'global' ? '' : d.scope + '->'}${d.name} but found a second one with type ${typeName(t)}`);
+    if (!prev) this.declare(map, d.name, t, d.pos, d.scope === 'global' ? '' : `${d.scope}->`);
   }
 
   // ------------------------------------------------------------------------- probe matching
@@ -1023,8 +1060,8 @@ export class CompiledProgram {
         },
       };
     }
-    if (e.k === 'ident' && (BUILTIN_INTS[e.name] || BUILTIN_STRS.has(e.name) || /^arg[0-9]$/.test(e.name) || RESERVED.has(e.name))) {
-      throw new DSyntaxError(e.pos, `expected an assignable variable but found built-in "${e.name}"`);
+    if (e.k === 'ident' && (BUILTIN_INTS[e.name] || BUILTIN_STRS.has(e.name) || /^arg[0-9]$/.test(e.name) || RESERVED.has(e.name) || this.inlines.has(e.name))) {
+      throw new DSyntaxError(e.pos, `expected an assignable variable but found "${e.name}", which is read-only`);
     }
     let d: VarDecl;
     let kind: 'global' | 'self' | 'this';
@@ -1156,6 +1193,8 @@ export class CompiledProgram {
       case 'probename': return this.strExpr((f) => f.probe.name, pos);
     }
     if (RESERVED.has(name)) throw new DSyntaxError(pos, `expected "[" after "${name}" but found the bare name`);
+    const inl = this.inlines.get(name);
+    if (inl) return { ...inl, pos };
     return this.varRead(e);
   }
 

@@ -77,9 +77,6 @@ export interface VmxCapabilityOptions {
   vmwriteExitInfo?: boolean;
   /** MISC[30]: software events may be injected with instruction length 0. Default false. */
   zeroLengthSoftwareInjection?: boolean;
-  /** MISC[7]/[8]: shutdown / wait-for-SIPI activity states. HLT (MISC[6]) is always supported. */
-  activityShutdown?: boolean;
-  activityWaitForSipi?: boolean;
   /** CR4 bits the CPU implements (IA32_VMX_CR4_FIXED1). Default VME..PCE + VMXE. */
   cr4Fixed1?: number;
   /** IA32_VMX_MISC[4:0]: the preemption timer counts down when TSC bit `rate` changes. Default 5. */
@@ -122,8 +119,10 @@ export class VmxCapabilities {
   readonly preemptionTimerRate: number;
   readonly vmwriteExitInfo: boolean;
   readonly zeroLengthSoftwareInjection: boolean;
-  readonly activityShutdown: boolean;
-  readonly activityWaitForSipi: boolean;
+  /** Activity states besides active: HLT only (MISC[6]). Shutdown and wait-for-SIPI are not
+   *  modelled (no INIT/SIPI source; nothing would wake the processor). */
+  readonly activityShutdown = false;
+  readonly activityWaitForSipi = false;
   readonly eptCapLo: number;
   readonly eptCapHi: number;
   readonly miscLo: number;
@@ -131,8 +130,6 @@ export class VmxCapabilities {
   constructor(opts: VmxCapabilityOptions = {}) {
     this.vmwriteExitInfo = opts.vmwriteExitInfo ?? false;
     this.zeroLengthSoftwareInjection = opts.zeroLengthSoftwareInjection ?? false;
-    this.activityShutdown = opts.activityShutdown ?? false;
-    this.activityWaitForSipi = opts.activityWaitForSipi ?? false;
     this.cr4Fixed1 = (opts.cr4Fixed1 ?? 0x21ff) | 0x2000;
     const rate = opts.preemptionTimerRate ?? 5;
     if (!Number.isInteger(rate) || rate < 0 || rate > 31) {

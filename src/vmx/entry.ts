@@ -20,7 +20,9 @@ import { AR, Flag } from '../cpu/state.js';
 import { controlsValid, type VmxCapabilities, VMX_STRUCT_ADDR_BITS } from './capabilities.js';
 import { EntryCtl, ExitCtl, PinCtl, ProcCtl, ProcCtl2, EntryFailureQual } from './controls.js';
 import { eptpValid } from './ept.js';
-import { VmcsField as F } from './fields.js';
+import { VmcsField } from './fields.js';
+
+const F = VmcsField;
 import type { Vmcs } from './vmcs.js';
 import type { VmxCpu, VmxServices } from './cpu-view.js';
 
@@ -39,7 +41,7 @@ export class EntryContext {
   interruptibility = 0; activity = 0;
   unrestricted = false; ept = false; v86 = false;
   constructor(readonly vmcs: Vmcs, readonly caps: VmxCapabilities, readonly ram: Uint8Array) {
-    const g = (e: number): number => vmcs.get(e);
+    const g = vmcs.get.bind(vmcs);
     this.pin = g(F.PIN_BASED_VM_EXEC_CONTROL);
     this.proc = g(F.CPU_BASED_VM_EXEC_CONTROL);
     this.proc2 = (this.proc & ProcCtl.ACTIVATE_SECONDARY_CONTROLS) !== 0 ? g(F.SECONDARY_VM_EXEC_CONTROL) : 0;
@@ -118,7 +120,6 @@ function gLimitOk(limit: number, ar: number): boolean {
 }
 
 const DATA_SEGS: readonly number[] = Object.freeze([0, 3, 4, 5]);
-const ALL_SEGS: readonly number[] = Object.freeze([0, 1, 2, 3, 4, 5]);
 const CODE_TYPES: readonly number[] = Object.freeze([9, 11, 13, 15]);
 const NONCONFORMING: readonly number[] = Object.freeze([9, 11]);
 const CONFORMING: readonly number[] = Object.freeze([13, 15]);
@@ -126,10 +127,34 @@ const SS_TYPES: readonly number[] = Object.freeze([3, 7]);
 const TR_TYPES: readonly number[] = Object.freeze([3, 11]);
 const EPT_MEMTYPES: readonly number[] = Object.freeze([0, 6]);
 
-function eachDataSeg(c: EntryContext, f: (i: number) => boolean): boolean {
-  for (const i of DATA_SEGS) if (c.usable(i) && !f(i)) return false;
+/** `f` holds for every usable DS, ES, FS, GS (module-level predicates: no closure per entry). */
+function eachDataSeg(c: EntryContext, f: (c: EntryContext, i: number) => boolean): boolean {
+  for (let k = 0; k < DATA_SEGS.length; k++) {
+    const i = DATA_SEGS[k]!;
+    if (c.usable(i) && !f(c, i)) return false;
+  }
   return true;
 }
+/** `f` holds for all six segment registers. */
+function eachSeg(c: EntryContext, f: (c: EntryContext, i: number) => boolean): boolean {
+  for (let i = 0; i < 6; i++) if (!f(c, i)) return false;
+  return true;
+}
+/** `f` holds for CS and every usable ES, SS, DS, FS, GS. */
+function eachCsOrUsable(c: EntryContext, f: (c: EntryContext, i: number) => boolean): boolean {
+  for (let i = 0; i < 6; i++) if ((i === 1 || c.usable(i)) && !f(c, i)) return false;
+  return true;
+}
+const v86Base = (c: EntryContext, i: number): boolean => c.base(i) === (c.sel(i) << 4);
+const v86Limit = (c: EntryContext, i: number): boolean => c.limit(i) === 0xffff;
+const v86Ar = (c: EntryContext, i: number): boolean => c.ar(i) === 0xf3;
+const accessed = (c: EntryContext, i: number): boolean => (c.ar(i) & 1) !== 0;
+const codeReadable = (c: EntryContext, i: number): boolean => (c.ar(i) & 8) === 0 || (c.ar(i) & 2) !== 0;
+const dplGeRpl = (c: EntryContext, i: number): boolean => (c.ar(i) & 15) > 11 || ((c.ar(i) >>> 5) & 3) >= (c.sel(i) & 3);
+const sSet = (c: EntryContext, i: number): boolean => (c.ar(i) & AR.S) !== 0;
+const present = (c: EntryContext, i: number): boolean => (c.ar(i) & AR.P) !== 0;
+const arReservedClear = (c: EntryContext, i: number): boolean => (c.ar(i) & AR_RESERVED) === 0;
+const granularityOk = (c: EntryContext, i: number): boolean => gLimitOk(c.limit(i), c.ar(i));
 
 function protectedSegs(c: EntryContext): boolean {
   return !c.v86;
@@ -365,13 +390,13 @@ export const ENTRY_CHECKS: readonly EntryCheck[] = [
   // ---- virtual-8086 mode ----
   { id: 'guest.v86.base', category: 'guest', failure: GUEST0,
     sdm: 'In virtual-8086 mode each segment base is the selector shifted left 4',
-    ok: (c) => !c.v86 || ALL_SEGS.every((i) => c.base(i) === (c.sel(i) << 4)) },
+    ok: (c) => !c.v86 || eachSeg(c, v86Base) },
   { id: 'guest.v86.limit', category: 'guest', failure: GUEST0,
     sdm: 'In virtual-8086 mode each segment limit is 0000FFFFH',
-    ok: (c) => !c.v86 || ALL_SEGS.every((i) => c.limit(i) === 0xffff) },
+    ok: (c) => !c.v86 || eachSeg(c, v86Limit) },
   { id: 'guest.v86.ar', category: 'guest', failure: GUEST0,
     sdm: 'In virtual-8086 mode each segment access-rights field is 000000F3H',
-    ok: (c) => !c.v86 || ALL_SEGS.every((i) => c.ar(i) === 0xf3) },
+    ok: (c) => !c.v86 || eachSeg(c, v86Ar) },
   // ---- protected / real (unrestricted) mode access rights ----
   { id: 'guest.cs.usable', category: 'guest', failure: GUEST0,
     sdm: 'CS is usable (the unusable bit is 0)', ok: (c) => c.v86 || c.usable(CS) },
@@ -383,13 +408,13 @@ export const ENTRY_CHECKS: readonly EntryCheck[] = [
     ok: (c) => c.v86 || !c.usable(SS) || SS_TYPES.includes(c.ar(SS) & 15) },
   { id: 'guest.data.accessed', category: 'guest', failure: GUEST0,
     sdm: 'Usable DS, ES, FS, GS have the accessed bit (type bit 0) set',
-    ok: (c) => c.v86 || eachDataSeg(c, (i) => (c.ar(i) & 1) !== 0) },
+    ok: (c) => c.v86 || eachDataSeg(c, accessed) },
   { id: 'guest.data.code-readable', category: 'guest', failure: GUEST0,
     sdm: 'A usable DS, ES, FS, GS holding a code segment is readable (type bit 1)',
-    ok: (c) => c.v86 || eachDataSeg(c, (i) => (c.ar(i) & 8) === 0 || (c.ar(i) & 2) !== 0) },
+    ok: (c) => c.v86 || eachDataSeg(c, codeReadable) },
   { id: 'guest.seg.s', category: 'guest', failure: GUEST0,
     sdm: 'CS and every usable ES, SS, DS, FS, GS are code/data segments (S = 1)',
-    ok: (c) => c.v86 || ALL_SEGS.every((i) => (i !== CS && !c.usable(i)) || (c.ar(i) & AR.S) !== 0) },
+    ok: (c) => c.v86 || eachCsOrUsable(c, sSet) },
   { id: 'guest.cs.dpl-data', category: 'guest', failure: GUEST0,
     sdm: 'If CS type is 3 (unrestricted guest), CS.DPL is 0',
     ok: (c) => c.v86 || (c.ar(CS) & 15) !== 3 || (c.ar(CS) & AR.DPL) === 0 },
@@ -407,16 +432,16 @@ export const ENTRY_CHECKS: readonly EntryCheck[] = [
     ok: (c) => c.v86 || ((c.ar(CS) & 15) !== 3 && (c.cr0 & 1) !== 0) || (c.ar(SS) & AR.DPL) === 0 },
   { id: 'guest.data.dpl', category: 'guest', failure: GUEST0,
     sdm: 'Without unrestricted guest, usable DS, ES, FS, GS of type 0-11 have DPL >= RPL',
-    ok: (c) => c.v86 || c.unrestricted || eachDataSeg(c, (i) => (c.ar(i) & 15) > 11 || ((c.ar(i) >>> 5) & 3) >= (c.sel(i) & 3)) },
+    ok: (c) => c.v86 || c.unrestricted || eachDataSeg(c, dplGeRpl) },
   { id: 'guest.seg.present', category: 'guest', failure: GUEST0,
     sdm: 'CS and every usable ES, SS, DS, FS, GS are present (P = 1)',
-    ok: (c) => c.v86 || ALL_SEGS.every((i) => (i !== CS && !c.usable(i)) || (c.ar(i) & AR.P) !== 0) },
+    ok: (c) => c.v86 || eachCsOrUsable(c, present) },
   { id: 'guest.seg.ar-reserved', category: 'guest', failure: GUEST0,
     sdm: 'Access-rights bits 11:8, 13 (L, no IA-32e) and 31:17 of CS and usable segments are 0',
-    ok: (c) => c.v86 || ALL_SEGS.every((i) => (i !== CS && !c.usable(i)) || (c.ar(i) & AR_RESERVED) === 0) },
+    ok: (c) => c.v86 || eachCsOrUsable(c, arReservedClear) },
   { id: 'guest.seg.granularity', category: 'guest', failure: GUEST0,
     sdm: 'G is 0 if any of limit bits 11:0 is 0, and 1 if any of limit bits 31:20 is 1 (CS and usable segments)',
-    ok: (c) => c.v86 || ALL_SEGS.every((i) => (i !== CS && !c.usable(i)) || gLimitOk(c.limit(i), c.ar(i))) },
+    ok: (c) => c.v86 || eachCsOrUsable(c, granularityOk) },
   // ---- TR and LDTR ----
   { id: 'guest.tr.type', category: 'guest', failure: GUEST0,
     sdm: 'TR type is 3 (busy 16-bit TSS) or 11 (busy 32-bit TSS)', ok: (c) => TR_TYPES.includes(c.ar(TR) & 15) },

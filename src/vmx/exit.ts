@@ -18,9 +18,11 @@
  * size" paths (no Intel 64).
  */
 import { ExitCtl, EntryCtl } from './controls.js';
-import { VmcsField as F } from './fields.js';
+import { VmcsField } from './fields.js';
 import type { Vmcs } from './vmcs.js';
 import type { VmxCpu } from './cpu-view.js';
+
+const F = VmcsField;
 
 /** Per-exit information, filled by the hook that decides to exit (preallocated, reused). */
 export class ExitInfo {

@@ -31,12 +31,14 @@ import { Access, EventType, type NonRootHooks } from '../cpu/vmx-hooks.js';
 import { ExitCtl, ExitReason as R, PinCtl, ProcCtl, ProcCtl2 } from './controls.js';
 import type { EntryContext } from './entry.js';
 import { EptStatus, EptWalkFlags, EptWalkResult, MMIO_HPA_BASE, eptWalkInto } from './ept.js';
-import { VmcsField as F } from './fields.js';
+import { VmcsField } from './fields.js';
 import {
   packCrAccess, packEptViolation, packInstructionInfo, packInterruptionInfo, packIo,
   packIoInstructionInfo, packMovDr, packTaskSwitch,
 } from './qualification.js';
 import type { Vmx } from './vmx.js';
+
+const F = VmcsField;
 
 const TWO32 = 0x100000000;
 

@@ -46,6 +46,13 @@ const OFFSET: Int16Array = (() => {
   return t;
 })();
 
+/** 1 for encodings whose stores keep only 16 bits (16-bit fields, full access). */
+const IS16: Uint8Array = (() => {
+  const t = new Uint8Array(0x8000);
+  for (const enc of SUPPORTED_ENCODINGS) if (fieldWidth(enc) === FieldWidth.W16) t[enc] = 1;
+  return t;
+})();
+
 /** Byte offset of a field in the region, or -1. Encodings with reserved bits are unsupported. */
 export function fieldOffset(encoding: number): number {
   return (encoding & 0xffff8000) !== 0 ? -1 : OFFSET[encoding]!;
@@ -123,7 +130,7 @@ export class Vmcs {
   set(encoding: number, value: number): void {
     const off = OFFSET[encoding]!;
     if (off < 0) return;
-    this.wr32(off, fieldWidth(encoding) === FieldWidth.W16 && !isHighAccess(encoding) ? value & 0xffff : value);
+    this.wr32(off, IS16[encoding] === 1 ? value & 0xffff : value);
   }
   /** Both halves of a 64-bit field. */
   set64(encoding: number, lo: number, hi: number): void {

@@ -30,12 +30,14 @@ import type { VmxCpu, VmxServices } from './cpu-view.js';
 import { EntryContext, firstFailingCheck, loadGuestState, loadMsrList, storeMsrList, type EntryCheck } from './entry.js';
 import { eptpValid } from './ept.js';
 import { ExitInfo, loadHostState, saveGuestState, writeExitInformation } from './exit.js';
-import { VmcsField as F } from './fields.js';
+import { VmcsField } from './fields.js';
 import { NonRootHooksImpl } from './nonroot.js';
 import { packExitReason, packInterruptionInfo } from './qualification.js';
 import { defaultVmxServices } from './services.js';
 import { VmxRootInstructions } from './root.js';
 import { Vmcs } from './vmcs.js';
+
+const F = VmcsField;
 
 /** The outcome of a VMX instruction. */
 export type VmResult =

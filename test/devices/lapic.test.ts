@@ -51,8 +51,15 @@ describe('Lapic registers', () => {
     expect(t.rd(LapicReg.DFR)).toBe(0x0fffffff);
     // Byte read of the ID register's top byte.
     expect(t.apic.mmio.read(LapicReg.ID + 3, 1)).toBe(0x05);
-    // Write to a read-only register: ESR illegal register address, visible after an ESR write.
+    // A write to a read-only register is ignored and flagged as an illegal register address.
     t.wr(LapicReg.VERSION, 0);
+    t.wr(LapicReg.ESR, 0);
+    expect(t.rd(LapicReg.ESR)).toBe(0x80);
+    expect(t.rd(LapicReg.VERSION)).toBe(LAPIC_VERSION);
+    t.wr(LapicReg.ESR, 0);
+    expect(t.rd(LapicReg.ESR)).toBe(0);
+    // A reserved address: ESR illegal register address, visible after the next ESR write.
+    expect(t.rd(0x2e0)).toBe(0);
     expect(t.rd(LapicReg.ESR)).toBe(0);
     t.wr(LapicReg.ESR, 0);
     expect(t.rd(LapicReg.ESR)).toBe(0x80);

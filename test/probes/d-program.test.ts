@@ -253,7 +253,7 @@ describe('D program errors: line, column and what was expected', () => {
     expect(err('BEGIN { x = args[0]; }')).toBe('vtx: D program error at line 1, column 18: expected an args[] index below 0 for the probes of this clause but found 0');
     expect(err('vmx:::exit, pio:::in { x = args[1]; }')).toBe('vtx: D program error at line 1, column 33: expected args[1] to have one type across the probes of this clause, but the descriptions match probes with different argument types');
     expect(err('BEGIN { x = "s"; x = 1; }')).toBe('vtx: D program error at line 1, column 22: expected a string value for a string variable but found an integer (int)');
-    expect(err('BEGIN { timestamp = 1; }')).toBe('vtx: D program error at line 1, column 9: expected an assignable variable but found built-in "timestamp"');
+    expect(err('BEGIN { timestamp = 1; }')).toBe('vtx: D program error at line 1, column 9: expected an assignable variable but found "timestamp", which is read-only');
   });
 });
 
@@ -308,5 +308,32 @@ describe('printa() format checks', () => {
     const t = setup('vmx:::exit { @a[args[0]] = count(); @b[args[0]] = sum(args[4]); } END { printa("%d %@d %@d %@d|", @a, @b); printa("<%d>", @a); }');
     t.exit0.fire(30, 0, 0, 0, 2);
     expect(t.h.end()).toBe('30 1 2 2|<30>\n');
+  });
+});
+
+describe('declarations and inline constants', () => {
+  it('typed declarations and inlines (as published scripts and illumos dlib files use them)', () => {
+    const t = setup(`
+      inline int EXIT_REASON_IO = 30;
+      inline string NAME = "io";
+      self uint64_t ts;
+      int n;
+      this int32_t z;
+      vmx:::exit /args[0] == EXIT_REASON_IO/ { n++; this->z = -1; self->ts = 4294967295 + 1; }
+      vmx:::exit /args[0] == EXIT_REASON_IO/ { printf("%s n=%d z=%d ts=%d\\n", NAME, n, this->z, self->ts); }`);
+    t.exit0.fire(30, 0, 0, 0, 0);
+    t.exit0.fire(10, 0, 0, 0, 0);
+    t.exit0.fire(30, 0, 0, 0, 0);
+    expect(t.take()).toBe('io n=1 z=-1 ts=4294967296\nio n=2 z=-1 ts=4294967296\n');
+  });
+  it('declaration errors', () => {
+    const err = (src: string): string => {
+      try { new ProbeRegistry().enable(src); } catch (e) { return (e as Error).message; }
+      throw new Error('no error');
+    };
+    expect(err('inline int X = timestamp;\nBEGIN {}')).toBe('vtx: D program error at line 1, column 16: expected a constant value for inline X but found a non-constant expression');
+    expect(err('inline int X = 1;\nBEGIN { X = 2; }')).toBe('vtx: D program error at line 2, column 9: expected an assignable variable but found "X", which is read-only');
+    expect(err('int x\nBEGIN {}')).toBe('vtx: D program error at line 2, column 1: expected ";" to end the declaration but found identifier "BEGIN"');
+    expect(err('string s;\nBEGIN { s = 1; }')).toBe('vtx: D program error at line 2, column 13: expected a string value for a string variable but found an integer (int)');
   });
 });

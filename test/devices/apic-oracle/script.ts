@@ -99,9 +99,16 @@ wr(L(0x370), 0xfe); // error LVT vector 0xFE, unmasked
 wr(L(0x300), 0x00040003); // illegal vector 3 to self
 wr(L(0x280), 0);
 rd(L(0x280), 'ESR after illegal vector');
-rd(L(0x2e0), 'IRR7 (error vector)');
+rd(L(0x270), 'IRR7 (error vector)');
 wr(L(0x280), 0);
 rd(L(0x280), 'ESR cleared');
+rd(L(0x2e0), 'reserved register reads 0');
+wr(L(0x280), 0);
+rd(L(0x280), 'ESR after reading a reserved register');
+wr(L(0x280), 0);
+wr(L(0x030), 0);
+wr(L(0x280), 0);
+rd(L(0x280), 'ESR after writing the read-only version register');
 wr(L(0xb0), 0); // EOI with nothing in service
 rd(L(0x220), 'IRR2 after stray EOI');
 
