@@ -42,6 +42,7 @@ import type { LazyFlags } from './flags.js';
 import type { PhysicalMemory } from '../memory/physical.js';
 import type { InterruptController, IoBus } from '../devices/device.js';
 import type { VirtualClock } from '../machine/clock.js';
+import type { ProbeSite } from '../probes/site.js';
 import { decode } from './decoder.js';
 import type { ByteSource } from './decoder.js';
 import { Mmu } from './mmu.js';
@@ -172,6 +173,9 @@ export class Cpu implements LazyFlags {
   shutdownInfo: ShutdownInfo | null = null;
   /** The event being delivered through the IDT/IVT (interrupts.ts; VMX IDT-vectoring info). */
   readonly delivery: DeliveringEvent = { vector: 0, type: 0, hasErrorCode: false, errorCode: 0, active: false };
+  /** Probe sites cpu:::exception and cpu:::interrupt (set by the machine; null = none). */
+  probeException: ProbeSite | null = null;
+  probeInterrupt: ProbeSite | null = null;
   /** Vector of the exception whose delivery ended in a triple fault (-1: none yet). */
   lastExceptionVector = -1;
 

@@ -150,6 +150,15 @@ function deliverEvent(cpu: Cpu, vector: number, type: EventType, insnLen: number
     cpu.hooks.exception(vector, type, hasErr, err, insnLen);
   }
   const rec = record(cpu, vector, type, hasErr, err);
+  // Probes: cpu:::exception (vector, error code, has error code, EIP, CR2) for exceptions,
+  // cpu:::interrupt (vector, EIP) for external interrupts and INT n. One branch each when off.
+  if (type === EventType.HARDWARE_EXCEPTION || type === EventType.SOFTWARE_EXCEPTION || type === EventType.PRIVILEGED_SOFTWARE_EXCEPTION) {
+    const p = cpu.probeException;
+    if (p !== null && p.enabled) p.fire(vector, err, hasErr ? 1 : 0, cpu.eip, vector === Vec.PF ? cpu.mmu.faultLinear : cpu.cr2);
+  } else {
+    const p = cpu.probeInterrupt;
+    if (p !== null && p.enabled) p.fire(vector, cpu.eip);
+  }
   // A #PF loads CR2 when it is delivered (not when it VM-exits, nor when the VMM injects it).
   if (hook && type === EventType.HARDWARE_EXCEPTION && vector === Vec.PF) cpu.cr2 = cpu.mmu.faultLinear;
   if (cpu.activity === Activity.HLT) cpu.activity = Activity.ACTIVE;

@@ -23,6 +23,8 @@
  *   addressable), written in place, refused (`readOnly`: writes end with ERR/ABRT), or kept in a
  *   copy-on-write overlay (`copyOnWrite`, saved in the device state; the image is never modified).
  *
+ * Differences from QEMU 7.2 are listed, with reasons, in test/devices/chipset-oracle.test.ts.
+ *
  * Does not model: ATAPI/packet devices (IDENTIFY PACKET DEVICE aborts with the ATA signature left
  * in place), DMA transfers (no multiword/UDMA modes are advertised), command timing and BSY
  * windows, power-management timers, SMART, security and HPA (SET MAX) commands, media errors.
@@ -275,6 +277,12 @@ export class AtaChannel implements Device {
   private readCommand(offset: number, size: AccessSize): number {
     if (this.noDevices) return 0;
     if (offset === 0) return this.readData(size);
+    if (size !== 1) {
+      // The task-file registers are 8 bits wide: a wider access is a run of byte accesses.
+      let v = 0;
+      for (let i = 0; i < size && offset + i < 8; i++) v |= this.readCommand(offset + i, 1) << (8 * i);
+      return v >>> 0;
+    }
     const hob = (this.devControl & ATA_DC_HOB) !== 0;
     const d = this.selected;
     switch (offset & 7) {
@@ -308,6 +316,10 @@ export class AtaChannel implements Device {
   private writeCommand(offset: number, size: AccessSize, value: number): void {
     if (offset === 0) {
       this.writeData(size, value);
+      return;
+    }
+    if (size !== 1) {
+      for (let i = 0; i < size && offset + i < 8; i++) this.writeCommand(offset + i, 1, (value >>> (8 * i)) & 0xff);
       return;
     }
     value &= 0xff;

@@ -20,12 +20,13 @@
  *   the channel is unmasked and the controller enabled, or later when it becomes so (QEMU's
  *   DMA_hold_DREQ/DMA_run). `releaseService(channel)` drops DREQ.
  *
- * Single, block and demand modes all run the whole request at once (no bus arbitration, no per-byte
- * timing); memory-to-memory transfers (channel 0/1 with command bit 0) and the cascade requirement
- * that channel 4 be unmasked for DMA1 to reach the bus are not modelled (QEMU ignores both too).
+ * Differences from QEMU 7.2 are listed, with reasons, in test/devices/chipset-oracle.test.ts.
+ *
+ * Does not model: bus arbitration and per-byte timing (single, block and demand modes all run the
+ * whole request at once), memory-to-memory transfers (channels 0/1 with command bit 0), and the
+ * cascade requirement that channel 4 be unmasked for DMA1 to reach the bus (QEMU ignores both too).
  */
-import type { GuestPhysAddr } from '../memory/types.js';
-import type { AccessSize } from '../memory/types.js';
+import type { AccessSize, GuestPhysAddr } from '../memory/types.js';
 import type { Device, DeviceState, RegionOps } from './device.js';
 import type { IoRegionSpec } from '../memory/io-space.js';
 

@@ -34,6 +34,8 @@
  * - Completion is instantaneous (no step, head-load or rotational timing); IRQ6 is asserted when a
  *   result phase or a seek/recalibrate completes and is gated by DOR bit 3.
  *
+ * Differences from QEMU 7.2 are listed, with reasons, in test/devices/chipset-oracle.test.ts.
+ *
  * Does not model: READ TRACK, READ/WRITE DELETED DATA, VERIFY, SCAN and POWERDOWN MODE (invalid
  * commands), CRC errors and overruns, FM recording, the FIFO threshold, drives 2 and 3 (absent:
  * recalibrate fails with EC), motor timing (commands work with the motor off), perpendicular

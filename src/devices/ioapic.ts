@@ -21,8 +21,10 @@
  *
  * Does not model: the polarity bit's inversion (pins carry the asserted level; the board wiring
  * does the inversion, as in QEMU), the 82093AA's APIC-bus arbitration and message timing, several
- * target CPUs, the EOI register of version 0x20 I/O APICs, and access sizes other than 32-bit to
- * IOWIN (narrower reads return the low bytes, narrower writes are ignored).
+ * target CPUs, the EOI register of version 0x20 I/O APICs (QEMU 7.2's `pc` reports version 20h;
+ * this is the 82093AA's 11h), and access sizes other than 32-bit to IOWIN (narrower reads return
+ * the low bytes, narrower writes are ignored). Differences from QEMU are listed, with reasons, in
+ * test/devices/apic-oracle.test.ts.
  */
 import type { AccessSize } from '../memory/types.js';
 import type { Device, DeviceState, IrqLine, RegionOps } from './device.js';

@@ -16,15 +16,17 @@
  *   PPR class; `acknowledge()` moves it to the ISR and returns it. EOI clears the highest ISR bit
  *   and, when its TMR bit is set, calls `onEoi(vector)` (the I/O APIC clears remote IRR). Vectors
  *   0-15 are rejected with ESR "receive/send illegal vector". Nothing is accepted into the IRR while
- *   the APIC is software-disabled (SVR bit 8), which also forces every LVT mask bit.
+ *   the APIC is software-disabled (SVR bit 8); writing SVR with bit 8 clear sets every LVT mask bit
+ *   and LVT writes stay masked until it is set again (SDM 10.4.7.2).
  * - Timer: counts down at busHz / divide (default bus 1 GHz, so one count per ns at divide-by-1),
  *   one-shot and periodic modes from the virtual clock (`Timer`); the current count is computed
  *   from virtual time on read. Late periodic deadlines coalesce into one interrupt.
  * - Virtual-wire mode (MP spec 3.6.2.2): with LVT LINT0 unmasked in ExtINT delivery mode, the 8259
  *   PIC passed as `pic` is the interrupt source behind the APIC: `pending()` reports its INTR and
  *   `acknowledge()` runs its INTA cycle, bypassing IRR/ISR/PPR (APIC-owned vectors are served first,
- *   as QEMU does). On the BSP, LINT0 resets to ExtINT unmasked (0x700, QEMU's choice, so the PIC
- *   works before the BIOS programs the APIC); APs (`bsp: false`) reset with LINT0 masked.
+ *   as QEMU does). On the BSP, LINT0 resets to ExtINT unmasked (0x700, what QEMU's
+ *   apic_reset_common sets for the BSP, so the PIC works for guests that never program the APIC;
+ *   QEMU 7.2 itself reads 0x10000 at the first power-on); APs (`bsp: false`) reset masked.
  *   An I/O APIC entry in ExtINT mode (`deliverExtInt`) has the same effect for one acknowledge.
  * - IA32_APIC_BASE bit 11 (`setGlobalEnable`): when clear, the APIC is out of the way (pending and
  *   acknowledge pass straight through to the PIC); clearing it resets the APIC registers (ID kept),
@@ -34,6 +36,8 @@
  *   `lastSipiVector`) and every ICR send is reported through `onIpi(low, high)` so the machine can
  *   act on INIT/SIPI or other CPUs. Delivery status always reads idle.
  * - LINT0/LINT1 as IrqLines for NMI/fixed delivery (rising edge; LINT1 is normally NMI).
+ *
+ * Differences from QEMU 7.2 are listed, with reasons, in test/devices/apic-oracle.test.ts.
  *
  * Does not model: x2APIC, TSC-deadline timer mode (bit 18 reads 0), thermal and performance
  * monitoring sources (their LVT entries hold values but never fire), SMI delivery, focus

@@ -8,7 +8,8 @@
  *   drop writes; other buses too. A byte access to 0xCF9 is forwarded to the PIIX3 reset control
  *   register (the `resetControl` option); other byte/word accesses to 0xCF8..0xCFB read all ones.
  * - `PciConfigSpace`: a type-0 header with write masks, write-1-to-clear status bits, BARs whose
- *   read-only low address bits give the size on an all-ones write (PCI Local Bus 3.0 §6.2.5.1), and a
+ *   read-only low address bits give the size on an all-ones write (PCI Local Bus 3.0 §6.2.5.1; I/O
+ *   BARs decode 32 bits as in QEMU, so sizing a 16-port BAR reads 0xFFFFFFF1), and a
  *   mapping callback when a BAR becomes decoded/undecoded (command register I/O / memory enable).
  *   Device-specific registers (0x40..0xFF) are fully writable unless a device narrows them, as in
  *   QEMU's `pci_init_wmask`.
@@ -22,10 +23,13 @@
  * Every function carries subsystem 1af4:1100 as QEMU does (SeaBIOS checks 00:00.0's subsystem ID to
  * know it runs on QEMU).
  *
+ * Differences from QEMU 7.2 are listed, with reasons, in test/devices/chipset-oracle.test.ts.
+ *
  * Does not model: PCI-to-PCI bridges and buses other than 0, configuration mechanism #2, expansion
  * ROM BARs (read as 0: no ROM), PCI interrupts of devices (the PIRQ routing is stored and exposed via
- * `pirqRoute`), the 00:01.3 PIIX4 ACPI function (not present: SeaBIOS then uses the PIT/TSC instead
- * of the ACPI PM timer), and bus-master IDE DMA: the BMIDE registers hold their values, but setting
+ * `pirqRoute`), the 00:01.3 PIIX4 ACPI function (absent, as with QEMU's `-machine pc,acpi=off`:
+ * finding 8086:7113 would make SeaBIOS use the ACPI PM timer and relocate SMBASE through an APM
+ * SMI, and vtx has no SMM; without it SeaBIOS times with the PIT/TSC), and bus-master IDE DMA: the BMIDE registers hold their values, but setting
  * START moves no data (`ata.ts` aborts the DMA commands; IDENTIFY advertises no DMA modes so
  * drivers fall back to PIO; SeaBIOS is built without CONFIG_ATA_DMA).
  *

@@ -221,6 +221,8 @@ export class Vcpu {
     };
     this.cpu = new Cpu(phys, io, null);
     this.cpu.clock = o.clock;
+    this.cpu.probeException = p.site('cpu', mod, fn, 'exception');
+    this.cpu.probeInterrupt = p.site('cpu', mod, fn, 'interrupt');
     // The TSC runs at 1 GHz of virtual time (1 cycle per ns), so instructions and VM-exit
     // round trips both show in guest-measured cycles.
     const clock = o.clock;
@@ -613,6 +615,10 @@ export class Vcpu {
   }
 
   private noteEntry(): void {
+    // The virtual time a round trip costs is spent between the exit and this entry, so
+    // exit-to-entry latency (vmx:::exit → vmx:::entry) is the handling cost, plus any time the
+    // guest spent halted.
+    if (this.exitSeq > 0) this.clock.addTime(this.vmexitCostNs);
     if (this.exitStartMs >= 0) {
       this.stats.recordTime(this.lastExitReason, (performance.now() - this.exitStartMs) * 1e6);
       this.exitStartMs = -1;
@@ -649,7 +655,6 @@ export class Vcpu {
   /** Fill the (preallocated) exit record from the VMCS exit-information fields. */
   private readExit(): ExitEvent {
     const full = this.rd(F.VM_EXIT_REASON);
-    this.clock.addTime(this.vmexitCostNs);
     const e = this.ev;
     e.seq = ++this.exitSeq;
     e.reason = full & 0xffff;

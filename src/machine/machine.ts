@@ -188,7 +188,9 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
 
     if (opts.probes) {
       for (const text of opts.probes.programs) {
-        this.programs.push(this.probes.enable(text, { quiet: !!opts.probes.quiet, write: opts.probes.write }));
+        const write = opts.probes.write;
+        // Probe output and guest serial output share stdout: keep them in order.
+        this.programs.push(this.probes.enable(text, { quiet: !!opts.probes.quiet, write: (s: string) => { this.flushSerial(); write(s); } }));
       }
     }
   }

@@ -17,7 +17,8 @@
  * during event injection) returns `{ kind: 'vmexit' }`: read the exit reason from the VMCS.
  *
  * Models: VMXON/VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, INVEPT,
- * INVVPID, VMCALL in root (VMfail(1)); VPID/EPTP-tagged TLB contexts (Mmu.setContext).
+ * INVVPID, VMCALL in root (VMfail(1)); VPID/EPTP-tagged TLB contexts (Mmu.setContext). The same
+ * operations serve emulated root-mode code through `cpu.vmxRoot` (root.ts).
  * Does not model: SMM dual-monitor treatment, VMCS shadowing, VMFUNC, INVPCID, the "VMRESUME
  * after VMXOFF" error 6 (VMXOFF does not corrupt VMCS data here), VMCS regions outside RAM
  * (VMCLEAR/VMPTRLD of such an address fail with error 2/9).

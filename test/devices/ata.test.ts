@@ -411,4 +411,11 @@ describe('AtaChannel', () => {
     }
     expect(found).toEqual(['0:VTX HARDDISK:2048']);
   });
+
+  it('wide accesses to task-file registers act as byte accesses', () => {
+    const t = setup();
+    t.ch.command.write(2, 2, 0x3412); // sector count 0x12, LBA low 0x34
+    expect([t.inb(2), t.inb(3)]).toEqual([0x12, 0x34]);
+    expect(t.ch.command.read(2, 4)).toBe(0x00003412 | (t.inb(4) << 16) | (t.inb(5) << 24));
+  });
 });

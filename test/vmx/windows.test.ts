@@ -5,10 +5,11 @@ import { ExitReason as R, PinCtl, ProcCtl } from '../../src/vmx/controls.js';
 import { VmcsField as F } from '../../src/vmx/fields.js';
 import { makeEnv, poke, type Env } from './env.js';
 import type { FlatGuestOptions } from '../../src/vmx/setup.js';
+import type { VmxCapabilityOptions } from '../../src/vmx/capabilities.js';
 
 const IDT = 0x800;
-function pm(code: number[], opts: Partial<FlatGuestOptions> = {}): Env {
-  const env = makeEnv({ rip: 0x1000, rsp: 0x8000, idtrBase: IDT, idtrLimit: 0x7ff, ...opts });
+function pm(code: number[], opts: Partial<FlatGuestOptions> = {}, caps: VmxCapabilityOptions = {}): Env {
+  const env = makeEnv({ rip: 0x1000, rsp: 0x8000, idtrBase: IDT, idtrLimit: 0x7ff, ...opts }, caps);
   poke(env, 0x08, [0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0]);
   poke(env, 0x10, [0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0]);
   for (let v = 0; v < 256; v++) poke(env, IDT + v * 8, [0x00, 0x30, 0x08, 0, 0, 0x8e, 0, 0]); // handler 0x3000
@@ -113,5 +114,28 @@ describe('NMI unblocking due to IRET', () => {
     const env = pm([0xa1, 0x00, 0x00, 0x50, 0x00], { pin: PinCtl.NMI_EXITING | PinCtl.VIRTUAL_NMIS });
     expect(go(env)).toBe(R.EPT_VIOLATION);
     expect(env.vmcs.read(F.EXIT_QUALIFICATION) & 0x1000).toBe(0);
+  });
+});
+
+describe('capability-dependent behaviour', () => {
+  it('MISC[30]: software events may be injected with instruction length 0', () => {
+    let env = pm([0x90]);
+    env.vmcs.write(F.VM_ENTRY_INTR_INFO_FIELD, 0x80000430);
+    env.vmcs.write(F.VM_ENTRY_INSTRUCTION_LEN, 0);
+    expect(env.vmx.vmlaunch()).toEqual({ kind: 'VMfailValid', error: 7 });
+    env = pm([0x90], {}, { zeroLengthSoftwareInjection: true });
+    env.vmcs.write(F.VM_ENTRY_INTR_INFO_FIELD, 0x80000430);
+    env.vmcs.write(F.VM_ENTRY_INSTRUCTION_LEN, 0);
+    expect(env.vmx.vmlaunch().kind).toBe('VMsucceed');
+  });
+
+  it('the preemption-timer deadline is exposed in TSC units for an idle machine', () => {
+    const env = pm([0xf4], { pin: PinCtl.ACTIVATE_PREEMPTION_TIMER });
+    env.vmcs.write(F.VMX_PREEMPTION_TIMER_VALUE, 10);
+    expect(env.vmx.hooks.preemptionTimerDeadline()).toBe(Infinity);
+    expect(env.vmx.vmlaunch().kind).toBe('VMsucceed');
+    const d = env.vmx.hooks.preemptionTimerDeadline();
+    expect(d).toBeGreaterThanOrEqual(env.cpu.instructionsRetired + 10 * 32 - 32);
+    expect(d).toBeLessThanOrEqual(env.cpu.instructionsRetired + 10 * 32);
   });
 });
