@@ -178,6 +178,8 @@ export class Lapic implements Device, InterruptController, RegionOps {
   /** Virtual time at which the current count was equal to the initial count. */
   private timerStart = 0;
   private extIntPending = false;
+  /** Some IRR bit is set (lets `pending()` skip the 256-bit scan in the common empty case). */
+  private irrAny = false;
   private readonly lintLevel = new Uint8Array(2);
 
   constructor(opts: LapicOptions) {
@@ -219,6 +221,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
     this.isr.fill(0);
     this.tmr.fill(0);
     this.irr.fill(0);
+    this.irrAny = false;
     this.timerInitial = 0;
     this.timerDivide = 0;
     this.timerStart = 0;
@@ -257,7 +260,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
 
   pending(): boolean {
     if (!this.globalEnabled) return this.pic !== undefined && this.pic.pending();
-    if (this.deliverableVector() >= 0) return true;
+    if (this.irrAny && this.deliverableVector() >= 0) return true;
     return this.extIntRoute() && this.pic!.pending();
   }
 
@@ -267,6 +270,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
     if (v >= 0) {
       this.irr[v >>> 5] = this.irr[v >>> 5]! & ~(1 << (v & 31));
       this.isr[v >>> 5] = this.isr[v >>> 5]! | (1 << (v & 31));
+      this.irrAny = highestBit(this.irr) >= 0;
       return v;
     }
     if (this.extIntRoute() && this.pic!.pending()) {
@@ -320,6 +324,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
     const w = vector >>> 5;
     const bit = 1 << (vector & 31);
     this.irr[w] = this.irr[w]! | bit;
+    this.irrAny = true;
     if (levelTriggered) this.tmr[w] = this.tmr[w]! | bit;
     else this.tmr[w] = this.tmr[w]! & ~bit;
     return true;
@@ -616,6 +621,7 @@ export class Lapic implements Device, InterruptController, RegionOps {
     this.isr.set(s['isr'] as number[]);
     this.tmr.set(s['tmr'] as number[]);
     this.irr.set(s['irr'] as number[]);
+    this.irrAny = highestBit(this.irr) >= 0;
     this.timerInitial = s['timerInitial'] as number;
     this.timerDivide = s['timerDivide'] as number;
     this.timerStart = s['timerStart'] as number;

@@ -29,7 +29,7 @@ import { EntryCtl, ExitCtl, PinCtl, ProcCtl, ProcCtl2 } from '../vmx/controls.js
 import { Vmx, type VmResult } from '../vmx/vmx.js';
 import type { Vmcs } from '../vmx/vmcs.js';
 import { MMIO_HPA_BASE } from '../vmx/ept.js';
-import { EptBuilder } from './ept-builder.js';
+import { buildEpt } from './ept-map.js';
 import type { ExitStats } from './exit-stats.js';
 import { exitReasonName } from './exit-reasons.js';
 import type { InterruptController, IoBus } from '../devices/device.js';
@@ -130,7 +130,6 @@ export class Vcpu {
   private readonly vmexitCostNs: number;
   private readonly stats: ExitStats;
   private readonly machine: VcpuOptions['machine'];
-  private readonly ept: EptBuilder;
   private readonly kick = new KickLine();
   private launched = false;
   private inGuest = false;
@@ -230,7 +229,6 @@ export class Vcpu {
     this.vmexitCostNs = o.vmexitCostNs;
     this.cpu.featureControl = 0x5; // locked, VMX outside SMX enabled (as firmware leaves it)
     this.vmx = new Vmx(this.cpu);
-    this.ept = new EptBuilder(pc.host, pc.hvBase + HV_EPT, pc.hvSize - HV_EPT);
     p.setVmcsReader(this.id, (name: string) => this.readVmcsByName(name));
     pc.setCodeInvalidator((gpa, len) => this.cpu.invalidateCode(gpa, len));
     mem.onChange(() => this.rebuildEpt());
@@ -384,9 +382,7 @@ export class Vcpu {
 
   /** (Re)build EPT from the flattened guest-physical map; INVEPT the old translations. */
   private rebuildEpt(): void {
-    this.ept.reset();
-    this.ept.mapFlatView(this.pc.mem.flatView(), this.pc.a20);
-    const eptp = this.ept.eptp(true);
+    const eptp = buildEpt(this.cpu.phys, this.hv(HV_EPT), this.pc.hvSize - HV_EPT, this.pc.mem.flatView(), this.pc.a20);
     this.wr(F.EPT_POINTER, eptp);
     this.wr(F.EPT_POINTER_HIGH, 0);
     this.vmx.invept(1, eptp);
