@@ -33,7 +33,7 @@ import { PostPort } from '../devices/post-port.js';
 import { Debugcon } from '../devices/debugcon.js';
 import { IsaDebugExit } from '../devices/isa-debug-exit.js';
 import { FwCfg } from '../devices/fw-cfg.js';
-import { PciHost } from '../devices/pci-host.js';
+import { createI440fxPiix3 } from '../devices/pci-host.js';
 import { AtaChannel } from '../devices/ata.js';
 import { Dma8237 } from '../devices/dma8237.js';
 import { Fdc82077 } from '../devices/fdc82077.js';
@@ -152,13 +152,45 @@ export function buildPc(o: PcOptions): Pc {
   const fdc = new Fdc82077({ irq: isaIrq(6), dma, ...(o.floppy ? { image: o.floppy } : {}) });
   const ide0 = new AtaChannel({ irq: isaIrq(14), ...(o.disk ? { master: { image: o.disk } } : {}) });
   const ide1 = new AtaChannel({ irq: isaIrq(15) });
-  const pci = new PciHost({});
+  // PCI bus 0 of QEMU's pc machine: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE.
+  const chipset = createI440fxPiix3({
+    i440fx: { onPamChange: (pam: Uint8Array) => applyPam(pam) },
+    isa: { onReset: () => o.onReset() },
+  });
+  const pci = chipset.host;
 
   for (const d of [pic, pit, port61, rtc, i8042, port92, post, debugcon, seabiosLog, debugExit, fwcfg, com1, dma, fdc, pci]) {
     io.registerAll((d as { ioRegions(): Parameters<IoSpace['registerAll']>[0] }).ioRegions());
   }
   io.registerAll(ide0.ioRegions(true));
   io.registerAll(ide1.ioRegions(false));
+
+  // BIOS shadow RAM (i440FX PAM registers): 13 segments of RAM above the ISA BIOS alias, each
+  // enabled read-only or read-write as its 2-bit PAM field says (bit 0 RE, bit 1 WE). With the
+  // field 00 (or write-only, 10, which we treat like 00: writes then go to ROM and are dropped)
+  // the segment shows what lies below: the BIOS ROM alias in 0xE0000-0xFFFFF, RAM elsewhere.
+  // Each segment is two views of the same RAM bytes: a ROM-kind one (writes dropped) and a RAM one.
+  const pamSegments: Array<{ ro: MemoryRegion; rw: MemoryRegion }> = [];
+  const addPam = (base: number, size: number): void => {
+    const bytes = host.subarray(base, base + size);
+    const ro = MemoryRegion.rom(`pam-ro-0x${base.toString(16)}`, bytes, { hostBase: base });
+    const rw = MemoryRegion.ram(`pam-rw-0x${base.toString(16)}`, bytes, { hostBase: base });
+    ro.setEnabled(false);
+    rw.setEnabled(false);
+    root.addSubregion(base, ro, 2);
+    root.addSubregion(base, rw, 2);
+    pamSegments.push({ ro, rw });
+  };
+  addPam(0xf0000, 0x10000);
+  for (let i = 0; i < 12; i++) addPam(0xc0000 + i * 0x4000, 0x4000);
+  function applyPam(pam: Uint8Array): void {
+    pamSegments.forEach((seg, n) => {
+      const field = n === 0 ? (pam[0]! >> 4) & 3 : (pam[1 + ((n - 1) >> 1)]! >> ((n - 1) & 1 ? 4 : 0)) & 3;
+      seg.rw.setEnabled(field === 3);
+      seg.ro.setEnabled(field === 1);
+    });
+    invalidate(0xc0000, 0x40000);
+  }
 
   root.addSubregion(0xfec00000, MemoryRegion.mmio('ioapic', 0x1000, ioapic, { minSize: 4, maxSize: 4 }), 1);
   root.addSubregion(0xfee00000, MemoryRegion.mmio('lapic', 0x1000, lapic, { minSize: 4, maxSize: 4 }), 1);
