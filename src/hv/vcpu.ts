@@ -81,7 +81,7 @@ export type VcpuStop =
 
 export interface VcpuOptions {
   id: number;
-  machine: { name: string; emit(event: 'vmexit', e: ExitEvent): boolean; emit(event: 'vmentry', vcpu: number, rip: number): boolean; listenerCount(event: string): number };
+  machine: { name: string; readonly stopping: boolean; emit(event: 'vmexit', e: ExitEvent): boolean; emit(event: 'vmentry', vcpu: number, rip: number): boolean; listenerCount(event: string): number };
   pc: Pc;
   clock: VirtualClock;
   stats: ExitStats;
@@ -132,6 +132,8 @@ export class Vcpu {
   private readonly machine: VcpuOptions['machine'];
   private readonly kick = new KickLine();
   private launched = false;
+  /** A kick was sent for the pending guest interrupt; cleared when the interrupt is taken. */
+  private kickPending = false;
   private inGuest = false;
   private halted = false;
   private exitSeq = 0;
@@ -497,6 +499,9 @@ export class Vcpu {
         continue;
       }
       if (!this.inGuest) {
+        // The machine is stopping (isa-debug-exit, a probe's exit(), requestStop): do not
+        // re-enter the guest, so no instruction runs after the one that ended the run.
+        if (this.machine.stopping) return { kind: 'ok' };
         if (this.halted) {
           const r = this.wait();
           if (r !== null) return r;
@@ -536,8 +541,11 @@ export class Vcpu {
           // Root-mode halts cannot happen while the guest runs with HLT exiting.
           return { kind: 'error', message: `hypervisor: processor stopped in ${cpu.nonRoot ? 'non-root' : 'root'} operation (stop reason ${stop})` };
       }
-      // A device raised an interrupt while the guest ran: kick the vCPU out (external interrupt).
-      if (this.inGuest && this.pc.intc.pending()) {
+      // A device raised an interrupt while the guest ran: kick the vCPU out once (an external
+      // interrupt, as KVM's IPI to a running vCPU), unless the hypervisor already waits for the
+      // guest's interrupt window or has kicked for this interrupt.
+      if (this.inGuest && !this.kickPending && (this.procBased & ProcCtl.INTERRUPT_WINDOW_EXITING) === 0 && this.pc.intc.pending()) {
+        this.kickPending = true;
         this.kick.raised = true;
         cpu.intc = this.kick;
         cpu.eventCheck = true;
@@ -635,11 +643,15 @@ export class Vcpu {
       return;
     }
     const intc = this.pc.intc;
-    if (!intc.pending()) return;
+    if (!intc.pending()) {
+      this.kickPending = false;
+      return;
+    }
     const rflags = this.rd(F.GUEST_RFLAGS);
     const blocked = (this.rd(F.GUEST_INTERRUPTIBILITY_INFO) & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0;
     if ((rflags & Flag.IF) !== 0 && !blocked) {
       const vector = intc.acknowledge();
+      this.kickPending = false;
       this.wr(F.VM_ENTRY_INTR_INFO_FIELD, (0x80000000 | (EventType.EXTERNAL_INTERRUPT << 8) | vector) >>> 0);
       if (this.pInject.enabled) this.pInject.fire(vector, EventType.EXTERNAL_INTERRUPT, 0);
     } else if ((this.procBased & ProcCtl.INTERRUPT_WINDOW_EXITING) === 0) {
@@ -865,6 +877,7 @@ export class Vcpu {
         if (restore) restore();
       }
       this.clock.runDue();
+      if (stop === StopReason.REQUESTED) return { kind: 'ok' };
       if (stop !== StopReason.VMEXIT) return null;
       this.inGuest = false;
       const next = this.readExit();

@@ -205,6 +205,11 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
     return this.clock.retired;
   }
 
+  /** True once something asked the current run() to end. */
+  get stopping(): boolean {
+    return this.result !== null;
+  }
+
   /** Ask the current run() to stop at the next instruction boundary. */
   requestStop(): void {
     this.stop({ kind: 'stopped' });
