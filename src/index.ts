@@ -16,7 +16,7 @@ export { VirtualClock } from './machine/clock.js';
 export { Vcpu } from './hv/vcpu.js';
 export type { ExitEvent } from './hv/vcpu.js';
 export { ExitStats } from './hv/exit-stats.js';
-export { exitReasonName, EXIT_REASONS } from './hv/exit-reasons.js';
+export { exitReasonName, EXIT_REASONS } from './vmx/exit-reasons.js';
 export { disassemble, formatInsn, formatListing } from './cpu/disasm.js';
 export type { DisasmLine } from './cpu/disasm.js';
 export { decode, decodeBytes } from './cpu/decoder.js';

@@ -7,7 +7,7 @@
  * Counts are deterministic (they follow the guest). Times are host time (process.hrtime), as perf
  * measures them; they are diagnostics and vary from run to run.
  */
-import { exitReasonName } from './exit-reasons.js';
+import { exitReasonName } from '../vmx/exit-reasons.js';
 
 export interface ExitReasonStats {
   count: number;

@@ -25,29 +25,16 @@ import type { Pc } from '../machine/pc.js';
 import type { ProbeRegistry } from '../probes/registry.js';
 import type { ProbeSite } from '../probes/site.js';
 import { VmcsField as F } from '../vmx/fields.js';
-import { EntryCtl, ExitCtl, PinCtl, ProcCtl, ProcCtl2 } from '../vmx/controls.js';
+import { EntryCtl, ExitCtl, ExitReason as Exit, PinCtl, ProcCtl, ProcCtl2, type BasicExitReason } from '../vmx/controls.js';
 import { Vmx, type VmResult } from '../vmx/vmx.js';
 import type { Vmcs } from '../vmx/vmcs.js';
 import { MMIO_HPA_BASE } from '../vmx/ept.js';
 import { buildEpt } from './ept-map.js';
 import type { ExitStats } from './exit-stats.js';
-import { exitReasonName } from './exit-reasons.js';
+import { exitReasonName } from '../vmx/exit-reasons.js';
 import type { InterruptController, IoBus } from '../devices/device.js';
 import type { PhysicalMemory } from '../memory/physical.js';
 import type { AccessSize, HostPhysAddr } from '../memory/types.js';
-
-/** Basic exit reasons the hypervisor handles (SDM Vol. 3D, Appendix C). */
-export const enum Exit {
-  EXCEPTION_NMI = 0, EXTERNAL_INTERRUPT = 1, TRIPLE_FAULT = 2, INIT = 3, SIPI = 4,
-  INTERRUPT_WINDOW = 7, NMI_WINDOW = 8, TASK_SWITCH = 9, CPUID = 10, GETSEC = 11, HLT = 12,
-  INVD = 13, INVLPG = 14, RDPMC = 15, RDTSC = 16, RSM = 17, VMCALL = 18, VMCLEAR = 19,
-  VMLAUNCH = 20, VMPTRLD = 21, VMPTRST = 22, VMREAD = 23, VMRESUME = 24, VMWRITE = 25,
-  VMXOFF = 26, VMXON = 27, CR_ACCESS = 28, DR_ACCESS = 29, IO_INSTRUCTION = 30, MSR_READ = 31,
-  MSR_WRITE = 32, INVALID_GUEST_STATE = 33, MSR_LOADING = 34, MWAIT = 36, MONITOR_TRAP_FLAG = 37,
-  MONITOR = 39, PAUSE = 40, MACHINE_CHECK = 41, TPR_BELOW_THRESHOLD = 43, APIC_ACCESS = 44,
-  VIRTUALIZED_EOI = 45, GDTR_IDTR = 46, LDTR_TR = 47, EPT_VIOLATION = 48, EPT_MISCONFIG = 49,
-  INVEPT = 50, RDTSCP = 51, PREEMPTION_TIMER = 52, INVVPID = 53, WBINVD = 54, XSETBV = 55,
-}
 
 /** A VM exit as the hypervisor saw it: the payload of `vmx:::exit` and of the `vmexit` event. */
 export interface ExitEvent {
@@ -710,7 +697,7 @@ export class Vcpu {
     if ((e.fullReason & 0x80000000) !== 0) return { kind: 'error', message: `unexpected VM-entry failure exit ${exitReasonName(e.reason)}` };
     const cpu = this.cpu;
     const regs = cpu.regs;
-    switch (e.reason as Exit) {
+    switch (e.reason as BasicExitReason) {
       case Exit.EXTERNAL_INTERRUPT:
         // The kick: nothing to do; the pending guest interrupt is injected at the next entry.
         return null;
@@ -795,16 +782,37 @@ export class Vcpu {
       case Exit.NMI_WINDOW:
       case Exit.MONITOR_TRAP_FLAG:
       case Exit.PREEMPTION_TIMER:
-      case Exit.INIT:
+      case Exit.INIT_SIGNAL:
       case Exit.SIPI:
       case Exit.GETSEC:
       case Exit.RSM:
       case Exit.INVALID_GUEST_STATE:
       case Exit.MSR_LOADING:
-      case Exit.MACHINE_CHECK:
+      case Exit.MCE_DURING_VMENTRY:
       case Exit.TPR_BELOW_THRESHOLD:
       case Exit.APIC_ACCESS:
       case Exit.VIRTUALIZED_EOI:
+      case Exit.IO_SMI:
+      case Exit.OTHER_SMI:
+      case Exit.APIC_WRITE:
+      case Exit.RDRAND:
+      case Exit.INVPCID:
+      case Exit.VMFUNC:
+      case Exit.ENCLS:
+      case Exit.RDSEED:
+      case Exit.PML_FULL:
+      case Exit.XSAVES:
+      case Exit.XRSTORS:
+      case Exit.PCONFIG:
+      case Exit.SPP_EVENT:
+      case Exit.UMWAIT:
+      case Exit.TPAUSE:
+      case Exit.LOADIWKEY:
+      case Exit.ENCLV:
+      case Exit.ENQCMD_PASID_FAILURE:
+      case Exit.ENQCMDS_PASID_FAILURE:
+      case Exit.BUS_LOCK:
+      case Exit.INSTRUCTION_TIMEOUT:
         return { kind: 'error', message: `hypervisor: unexpected VM exit ${e.reason} (${exitReasonName(e.reason)}) at 0x${e.guestRip.toString(16)}: its control is not enabled` };
       default: {
         const never: never = e.reason as never;

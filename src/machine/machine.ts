@@ -22,7 +22,7 @@ import { builtinBiosPath } from './bundled.js';
 import { buildPc, type Pc } from './pc.js';
 import { Vcpu, type ExitEvent, type VcpuStop } from '../hv/vcpu.js';
 import { ExitStats } from '../hv/exit-stats.js';
-import { exitReasonName } from '../hv/exit-reasons.js';
+import { exitReasonName } from '../vmx/exit-reasons.js';
 import { ProbeRegistry } from '../probes/registry.js';
 import type { DProgram } from '../probes/registry.js';
 

@@ -31,7 +31,7 @@ import * as D from './dtypes.js';
 import { type DType, type IntType, isInt, sizeOf, typeName } from './dtypes.js';
 import { type Clause, type Decl, DSyntaxError, type Expr, type Pos, type Stmt, parseD } from './d-parser.js';
 import { FormatError, formatInt, formatStr, isIntConv, type ParsedFormat, parseFormat, sdec, u64, withDynWidth } from './format.js';
-import { exitReasonName } from './exit-reasons.js';
+import { exitReasonIdent, exitReasonName } from './exit-reasons.js';
 import { fieldEncoding } from '../vmx/fields.js';
 
 /**
@@ -1238,7 +1238,7 @@ export class CompiledProgram {
     if (e.base === 'strexitno') {
       if (e.args.length !== 1) throw new DSyntaxError(pos, 'expected one index for strexitno[]');
       const n = this.num(this.expr(e.args[0]!));
-      return this.strExpr((f) => exitReasonName(n(f)), pos);
+      return this.strExpr((f) => exitReasonIdent(n(f)), pos);
     }
     const lv = this.lvalue(e, null);
     const read = lv.read;

@@ -1,8 +1,6 @@
 /**
- * SDM names of basic VM-exit reasons for D (`exitname(n)`, illumos `strexitno[n]`).
- *
- * The table lives once, in `src/vmx/controls.ts` (`ExitReason`, from the SDM's "Basic Exit
- * Reasons" appendix and /work/shared/reference/vmx/exit-reasons.tsv); this module only re-exports
- * it for the probe layer so that there is one source of truth. Unknown numbers print `REASON_<n>`.
+ * Exit-reason names for D: `exitname(n)` gives the SDM name ("I/O instruction"), illumos's
+ * `strexitno[n]` the identifier (`IO_INSTRUCTION`). One table, in src/vmx/exit-reasons.ts.
  */
-export { ExitReason, exitReasonName } from '../vmx/controls.js';
+export { ExitReason } from '../vmx/controls.js';
+export { exitReasonName, exitReasonIdent } from '../vmx/exit-reasons.js';

@@ -77,4 +77,4 @@ export {
   AggFn, Aggregation, AggEntry, formatAggregation, quantizeBucket, quantizeBucketVal, lquantizeBucket, llquantizeBucket,
   makeLQuantParams, makeLLQuantParams,
 } from './aggregate.js';
-export { ExitReason, exitReasonName } from './exit-reasons.js';
+export { ExitReason, exitReasonName, exitReasonIdent } from './exit-reasons.js';

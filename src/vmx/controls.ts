@@ -218,14 +218,8 @@ export type ExitReasonName = keyof typeof ExitReason;
 /** VM_EXIT_REASON bit 31: VM-entry failure. */
 export const EXIT_REASON_FAILED_VMENTRY = 0x80000000 | 0;
 
-const EXIT_REASON_NAMES: ReadonlyMap<number, ExitReasonName> = new Map(
-  Object.entries(ExitReason).map(([n, v]) => [v, n as ExitReasonName] as const),
-);
-
-/** SDM name of a basic exit reason, or `REASON_<n>`. */
-export function exitReasonName(basic: number): string {
-  return EXIT_REASON_NAMES.get(basic & 0xffff) ?? `REASON_${basic & 0xffff}`;
-}
+/** The numeric value of a basic exit reason. */
+export type BasicExitReason = (typeof ExitReason)[keyof typeof ExitReason];
 
 /** VM-instruction error numbers (VM_INSTRUCTION_ERROR). */
 export const VmInstructionError = {

@@ -5,7 +5,7 @@
 export { VmcsField, VmcsFieldHigh, FieldWidth, FieldType, fieldName, fieldEncoding, fieldWidth, fieldType, fieldIndex,
   isSupportedField, isReadOnlyField, SUPPORTED_FIELD_NAMES, SUPPORTED_ENCODINGS } from './fields.js';
 export type { VmcsFieldName, VmcsAnyFieldName } from './fields.js';
-export { PinCtl, ProcCtl, ProcCtl2, ExitCtl, EntryCtl, ExitReason, exitReasonName, VmInstructionError, EntryFailureQual,
+export { PinCtl, ProcCtl, ProcCtl2, ExitCtl, EntryCtl, ExitReason, VmInstructionError, EntryFailureQual,
   VmxAbort, controlBitNames, EXIT_REASON_FAILED_VMENTRY } from './controls.js';
 export { Vmcs, VmcsAccessError, dumpVmcs } from './vmcs.js';
 export type { VmcsFieldRef } from './vmcs.js';
@@ -25,3 +25,5 @@ export type { FlatGuestOptions, EptMapOptions } from './setup.js';
 export { VmxRootInstructions } from './root.js';
 export { defaultVmxServices } from './services.js';
 export type { VmxCpu, VmxServices, VmxMmu } from './cpu-view.js';
+export { exitReasonName, exitReasonIdent, exitReasonLinuxName, EXIT_REASONS } from './exit-reasons.js';
+export type { BasicExitReason } from './controls.js';

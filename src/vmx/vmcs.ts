@@ -23,9 +23,10 @@
  * Models: the field store, the header, the access rules, a dump. Does not model: caching of VMCS
  * data inside the processor (every access goes to the region, as in Bochs), VMCS shadowing.
  */
+import { exitReasonIdent } from './exit-reasons.js';
 import { type VmxCapabilities } from './capabilities.js';
 import {
-  ExitCtl, EntryCtl, PinCtl, ProcCtl, ProcCtl2, controlBitNames, exitReasonName,
+  ExitCtl, EntryCtl, PinCtl, ProcCtl, ProcCtl2, controlBitNames,
 } from './controls.js';
 import {
   FieldType, FieldWidth, SUPPORTED_ENCODINGS, type VmcsAnyFieldName, VmcsField, fieldEncoding,
@@ -212,7 +213,7 @@ function decodeField(vmcs: Vmcs, enc: number, v: number): string {
     case VmcsField.VM_EXIT_CONTROLS: return controlBitNames(ExitCtl, v).join(' ');
     case VmcsField.VM_ENTRY_CONTROLS: return controlBitNames(EntryCtl, v).join(' ');
     case VmcsField.VM_EXIT_REASON:
-      return exitReasonName(v & 0xffff) + ((v & 0x80000000) !== 0 ? ' (VM-entry failure)' : '');
+      return exitReasonIdent(v & 0xffff) + ((v & 0x80000000) !== 0 ? ' (VM-entry failure)' : '');
     case VmcsField.VM_ENTRY_INTR_INFO_FIELD:
     case VmcsField.VM_EXIT_INTR_INFO:
     case VmcsField.IDT_VECTORING_INFO_FIELD:

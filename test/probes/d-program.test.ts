@@ -43,7 +43,7 @@ describe('D expressions', () => {
     expect(begin('printf("%d %d %d\\n", "abc" == "abc", "abc" < "abd", "b" > "abc");')).toBe('1 1 1\n');
     expect(begin('printf("[%s] [%-4s|] [%.2s]\\n", "a\\tb", "x", "xyz");')).toBe('[a\tb] [x   |] [xy]\n');
     expect(begin('printf("%s %d %s %s\\n", strjoin("ab", "cd"), strlen("hello"), lltostr(-42), lltostr(255, 16));')).toBe('abcd 5 -42 ff\n');
-    expect(begin('printf("%s %s %s\\n", exitname(30), exitname(48), strexitno[12]);')).toBe('IO_INSTRUCTION EPT_VIOLATION HLT\n');
+    expect(begin('printf("%s|%s|%s\\n", exitname(30), exitname(48), strexitno[12]);')).toBe('I/O instruction|EPT violation|HLT\n');
   });
   it('assignment operators, ++/--, globals and associative arrays', () => {
     expect(begin('x = 10; x += 5; x -= 1; x *= 2; x /= 4; x %= 4; x <<= 3; x |= 1; x &= 0x19; x ^= 3; printf("%d\\n", x);')).toBe('26\n');
@@ -153,7 +153,7 @@ describe('actions and output', () => {
     expect(t.h.end()).toBe('\n' + line(10, 1) + line(48, 1) + line(30, 3) + '\n' + line(10, 2) + line(48, 2) + line(30, 6));
   });
   it('printa() with a format: keys by conversion, %@ the value; multiple aggregations joined', () => {
-    const t = setup(`vmx:::exit { @n[exitname(args[0]), args[0]] = count(); @t[exitname(args[0]), args[0]] = sum(args[4]); }
+    const t = setup(`vmx:::exit { @n[strexitno[args[0]], args[0]] = count(); @t[strexitno[args[0]], args[0]] = sum(args[4]); }
       END { printa("%-16s %3d %@5d\\n", @n); printa("%s(%d): n=%@d bytes=%@d\\n", @n, @t); printa(@n, @t); }`);
     for (const r of [30, 30, 10]) t.exit0.fire(r, 0, 0, 0, 2);
     t.exit0.fire(12, 0, 0, 0, 1);

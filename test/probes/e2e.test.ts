@@ -80,7 +80,7 @@ describe('end to end: exits by reason and exit-to-entry latency', () => {
     let stopped: number | null = null;
     m.reg.enable(`
       #pragma D option quiet
-      vmx:::exit { @n[exitname(args[0])] = count(); }
+      vmx:::exit { @n[strexitno[args[0]]] = count(); }
       tick-1ms /++ticks == 2/ { exit(0); }
       tick-1ms { printf("-- %d ms\\n", timestamp / 1000000); printa("%-20s %@8d\\n", @n); trunc(@n, 1); clear(@n); }
       END { printf("done\\n"); }

@@ -37,7 +37,7 @@ describe('every aggregating function, through D, byte for byte', () => {
       '\n' + k64(12) + val(-3) + '\n' + k64(10) + val(2) + '\n' + k64(30) + val(62) + '\n' + k64(48) + val(160) + '\n');
   });
   it('avg() keyed by string (integer mean, truncated)', () => {
-    expect(run('vmx:::exit { @a[exitname(args[0])] = avg(arg1); }', DATA)).toBe(
+    expect(run('vmx:::exit { @a[strexitno[args[0]]] = avg(arg1); }', DATA)).toBe(
       '\n' + kstr('HLT') + val(-3) + '\n' + kstr('CPUID') + val(2) + '\n' + kstr('IO_INSTRUCTION') + val(20) + '\n' +
       kstr('EPT_VIOLATION') + val(80) + '\n');
   });
@@ -87,7 +87,7 @@ describe('every aggregating function, through D, byte for byte', () => {
 
 describe('printa formats and aggregation operations in D', () => {
   it('printa with widths, flags and %@ conversions, sorted by value', () => {
-    const text = run(`vmx:::exit { @n[exitname(args[0]), args[0]] = count(); @t[exitname(args[0]), args[0]] = sum(arg1); }
+    const text = run(`vmx:::exit { @n[strexitno[args[0]], args[0]] = count(); @t[strexitno[args[0]], args[0]] = sum(arg1); }
       END { printa("%-16s|%4d|%@-6d|%@x\\n", @n, @t); }`, DATA);
     expect(text).toBe(
       'HLT             |  12|1     |fffffffffffffffd\n' +

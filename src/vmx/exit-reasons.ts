@@ -1,8 +1,11 @@
 /**
- * Basic VM-exit reasons (SDM Vol. 3D, Appendix C "VMX Basic Exit Reasons"): number, SDM name and
- * the Linux `EXIT_REASON_*` name. Generated once from ../shared/reference/vmx/exit-reasons.tsv;
- * the SDM names are the table's names without the explanatory parentheses the reference adds.
+ * Names of basic VM-exit reasons (SDM Vol. 3D, Appendix C "VMX Basic Exit Reasons"): the SDM's
+ * name ("I/O instruction") for people — `--stats`, `--stats-json`, D's `exitname()` — and the
+ * identifier (`IO_INSTRUCTION`, from `ExitReason` in controls.ts) for code, VMCS dumps and
+ * illumos's `strexitno[]`. The numbers live once, in controls.ts `ExitReason`. The SDM names come
+ * from ../shared/reference/vmx/exit-reasons.tsv without the explanatory parentheses it adds.
  */
+import { ExitReason } from './controls.js';
 export const EXIT_REASONS: ReadonlyArray<readonly [number, string, string]> = [
   [0, "Exception or non-maskable interrupt (NMI)", "EXIT_REASON_EXCEPTION_NMI"],
   [1, "External interrupt", "EXIT_REASON_EXTERNAL_INTERRUPT"],
@@ -101,6 +104,13 @@ const BY_NUMBER: ReadonlyArray<string | undefined> = (() => {
 /** SDM name of a basic exit reason (bits 15:0 of the exit reason), or "UNKNOWN (n)". */
 export function exitReasonName(reason: number): string {
   return BY_NUMBER[reason & 0xffff] ?? `UNKNOWN (${reason & 0xffff})`;
+}
+
+const IDENT: ReadonlyMap<number, string> = new Map(Object.entries(ExitReason).map(([n, v]) => [v, n] as const));
+
+/** Identifier of a basic exit reason (`IO_INSTRUCTION`), or `REASON_<n>`. */
+export function exitReasonIdent(reason: number): string {
+  return IDENT.get(reason & 0xffff) ?? `REASON_${reason & 0xffff}`;
 }
 
 /** Linux `EXIT_REASON_*` name, if Linux has one. */
