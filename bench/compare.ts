@@ -33,6 +33,7 @@ export interface Comparison {
 }
 
 function normalised(r: BenchResult, calHz: number): number {
+  if (r.normalise === false) return r.value!;
   return r.better === 'lower' ? r.value! * calHz : r.value! / calHz;
 }
 

@@ -56,6 +56,8 @@ const TIMER_VECTOR = 0x20;
 export interface GuestSetup {
   /** Remap the 8259 to 0x20/0x28 in auto-EOI mode, unmask IRQ0 only, PIT channel 0 mode 2. */
   timerDivisor?: number;
+  /** Mask every 8259 input (a guest that takes no interrupts, as an OS would leave it). */
+  maskPic?: boolean;
   /** Turn on 32-bit paging with 4 KiB pages identity-mapping `pagingMiB` MiB. */
   pagingMiB?: number;
 }
@@ -105,6 +107,7 @@ export function buildGuest(k: number, setup: GuestSetup, body: (a: Asm) => void,
   a.movImm(R32.ESP, 0x80000);
   a.lidt('idtr');
   if (setup.pagingMiB !== undefined) emitPaging(a, setup.pagingMiB);
+  if (setup.maskPic) a.outb(0x21, 0xff).outb(0xa1, 0xff);
   if (setup.timerDivisor !== undefined) emitTimer(a, setup.timerDivisor);
 
   a.label('outer');
@@ -208,7 +211,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'CPUID',
     reason: ExitReason.CPUID,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.movImm(R32.EAX, 0).cpuid(),
     qemu: { args: [] },
   },
@@ -217,7 +220,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'OUT 0x80 (POST port)',
     reason: ExitReason.IO_INSTRUCTION,
     extraExits: 1,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.outImm(0x80),
     qemu: { args: [] },
   },
@@ -226,7 +229,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'IN 0x61 (port B)',
     reason: ExitReason.IO_INSTRUCTION,
     extraExits: 1,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.inImm(0x61),
     qemu: { args: [] },
   },
@@ -235,7 +238,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'MMIO read (IOAPIC, EPT violation)',
     reason: ExitReason.EPT_VIOLATION,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.load(R32.EAX, IOAPIC_BASE + 0x10),
     qemu: { args: [] },
   },
@@ -244,7 +247,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'MMIO write (IOAPIC, EPT violation)',
     reason: ExitReason.EPT_VIOLATION,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.movImm(R32.EAX, 1).store(IOAPIC_BASE, R32.EAX),
     qemu: { args: [] },
   },
@@ -253,7 +256,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'RDMSR IA32_PAT (MSR bitmap)',
     reason: ExitReason.MSR_READ,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.movImm(R32.ECX, 0x277).rdmsr(),
     qemu: { args: [] },
   },
@@ -262,7 +265,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'WRMSR IA32_PAT (MSR bitmap)',
     reason: ExitReason.MSR_WRITE,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.movImm(R32.ECX, 0x277).movImm(R32.EAX, 0x00070406).movImm(R32.EDX, 0x00070406).wrmsr(),
     qemu: { args: [] },
   },
@@ -271,7 +274,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'MOV to CR0 toggling NE (masked bit)',
     reason: ExitReason.CR_ACCESS,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.movFromCr(R32.EAX, 0).xorImm(R32.EAX, 0x20).movToCr(0, R32.EAX),
     qemu: { args: [] },
   },
@@ -290,7 +293,7 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'VMCALL',
     reason: ExitReason.VMCALL,
     extraExits: 0,
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => a.vmcall(),
     qemu: { na: 'TCG has no VMX: VMCALL raises #UD' },
   },
@@ -299,8 +302,9 @@ export const EXIT_KINDS: ExitKind[] = [
     title: 'injected interrupt (PIT IRQ0, external-interrupt exit)',
     reason: ExitReason.EXTERNAL_INTERRUPT,
     extraExits: 0,
-    // One PIT period (2 / 1.193182 MHz = 1.68 us) every ~1.6 guest instructions: the guest does
-    // little but take interrupts. vtx: 1024 virtual ns per instruction; QEMU: icount shift=10.
+    // One PIT period (2 / 1.193182 MHz = 1.68 us) every ~26 guest instructions (64 virtual ns per
+    // instruction: vtx nsPerInstruction 64, QEMU icount shift=6): the guest does little but take
+    // interrupts, and each costs the exit, the injection, the handler and ~10 loop instructions.
     setup: { timerDivisor: 2 },
     body: (a) => {
       // Wait for the counter to pass the target, then raise the target by one.
@@ -311,8 +315,8 @@ export const EXIT_KINDS: ExitKind[] = [
       a.cmpMem(R32.EAX, COUNTER_ADDR);
       a.ja('irq_wait');
     },
-    vtx: { nsPerInstruction: 1024 },
-    qemu: { args: ['-icount', 'shift=10,sleep=off'] },
+    vtx: { nsPerInstruction: 64 },
+    qemu: { args: ['-icount', 'shift=6,sleep=off'] },
     countsInterrupts: true,
   },
 ];
@@ -342,7 +346,7 @@ export const COMPUTE_GUESTS: ComputeGuest[] = [
   {
     id: 'int-loop',
     title: 'integer loop (add/xor/imul, 1024 per iteration)',
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => {
       a.movImm(R32.ECX, 1024);
       a.label('int_l');
@@ -353,7 +357,7 @@ export const COMPUTE_GUESTS: ComputeGuest[] = [
   {
     id: 'rep-movsd',
     title: 'memory copy, REP MOVSD 64 KiB',
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => {
       a.movImm(R32.ESI, COPY_SRC).movImm(R32.EDI, COPY_DST).movImm(R32.ECX, COPY_BYTES / 4);
       a.repMovsd();
@@ -363,7 +367,7 @@ export const COMPUTE_GUESTS: ComputeGuest[] = [
   {
     id: 'byte-copy',
     title: 'memory copy, byte loop 64 KiB',
-    setup: {},
+    setup: { maskPic: true },
     body: (a) => {
       a.movImm(R32.ESI, COPY_SRC).movImm(R32.EDI, COPY_DST).movImm(R32.ECX, COPY_BYTES);
       a.label('bc_l');
@@ -375,7 +379,7 @@ export const COMPUTE_GUESTS: ComputeGuest[] = [
   {
     id: 'paging',
     title: 'paging on: MOV CR3 flush, then touch 2048 pages (8 MiB)',
-    setup: { pagingMiB: 16 },
+    setup: { maskPic: true, pagingMiB: 16 },
     body: (a) => {
       a.movImm(R32.EAX, PAGE_DIR).movToCr(3, R32.EAX); // flushes every non-global translation
       a.movImm(R32.ESI, TOUCH_BASE).movImm(R32.ECX, TOUCH_PAGES);

@@ -36,6 +36,11 @@ export interface BenchResult {
   extra?: Record<string, number>;
   peers?: Record<string, PeerFigure>;
   note?: string;
+  /**
+   * false: the value does not scale with host speed (a ratio, virtual TSC cycles, memory), so
+   * bench-compare compares it as is instead of normalising it by the calibration benchmark.
+   */
+  normalise?: boolean;
 }
 
 export interface MachineInfo {

@@ -7,8 +7,19 @@
  * image or bad options, with one clear line on stderr.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createColors } from 'picocolors';
 import { disCommand } from './dis.js';
 import { runCommand, type RunCliOptions } from './run.js';
+
+/**
+ * One diagnostic line on stderr, prefixed "vtx:" — in red on a terminal (picocolors; NO_COLOR and
+ * FORCE_COLOR are honoured), plain when stderr is a file or a pipe so scripts can match it.
+ */
+export function diag(err: NodeJS.WritableStream, text: string): void {
+  const tty = (err as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
+  const c = createColors(tty && !process.env['NO_COLOR']);
+  err.write(`${c.bold(c.red('vtx:'))} ${text.endsWith('\n') ? text : `${text}\n`}`);
+}
 
 export function parseSize(text: string): number {
   const m = /^(\d+)([KMG]?)(i?B?)?$/i.exec(text.trim());
@@ -55,7 +66,7 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
     .configureOutput({
       writeOut: (s) => io.out.write(s),
       writeErr: (s) => io.err.write(s),
-      outputError: (s, write) => write(`vtx: ${s.replace(/^error: /, '')}`),
+      outputError: (s) => diag(io.err, s.replace(/^error: /, '')),
     });
 
   program

@@ -8,7 +8,7 @@ import { VtxError } from '../machine/errors.js';
 import { Machine, type RunResult } from '../machine/machine.js';
 import { demoImagePath } from '../machine/bundled.js';
 import type { BootKind } from '../machine/loader.js';
-import { parseAddress } from './main.js';
+import { diag, parseAddress } from './main.js';
 
 export interface RunCliOptions {
   memory: number;
@@ -108,7 +108,7 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
     });
   } catch (e) {
     if (e instanceof VtxError) {
-      io.err.write(`vtx: ${e.message}\n`);
+      diag(io.err, `${e.message}\n`);
       return 1;
     }
     throw e;
@@ -125,13 +125,13 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
 
   switch (result.kind) {
     case 'triple-fault':
-      io.err.write(`vtx: triple fault: last exception ${result.lastException} at CS:EIP ${hex16(result.cs)}:${hex32(result.eip)}\n`);
+      diag(io.err, `triple fault: last exception ${result.lastException} at CS:EIP ${hex16(result.cs)}:${hex32(result.eip)}\n`);
       break;
     case 'budget':
-      io.err.write(`vtx: ${result.which === 'instructions' ? `instruction budget of ${opts.maxInstructions} ran out` : `timeout of ${opts.timeout} s ran out`} at CS:EIP ${hex16(result.cs)}:${hex32(result.eip)}\n`);
+      diag(io.err, `${result.which === 'instructions' ? `instruction budget of ${opts.maxInstructions} ran out` : `timeout of ${opts.timeout} s ran out`} at CS:EIP ${hex16(result.cs)}:${hex32(result.eip)}\n`);
       break;
     case 'internal-error':
-      io.err.write(`vtx: ${result.message}\n`);
+      diag(io.err, `${result.message}\n`);
       break;
     default:
       break;
@@ -143,7 +143,7 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
     try {
       writeFileSync(opts.statsJson, JSON.stringify(machine.statsJson(), null, 2) + '\n');
     } catch (e) {
-      io.err.write(`vtx: ${opts.statsJson}: cannot write statistics: ${(e as Error).message}\n`);
+      diag(io.err, `${opts.statsJson}: cannot write statistics: ${(e as Error).message}\n`);
       return 1;
     }
   }

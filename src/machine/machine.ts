@@ -13,6 +13,7 @@
  * Everything hangs off the instance: two machines in one process share nothing.
  */
 import { EventEmitter } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import type * as TE from 'typed-emitter';
 import { VirtualClock } from './clock.js';
@@ -232,6 +233,20 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
     this.emit('serial', bytes);
   }
 
+  /**
+   * COM1 output as a byte stream (in addition to the 'serial' event): pipe it somewhere, e.g.
+   * `machine.serialStream().pipe(process.stdout)`. The stream ends when `finish()` is called.
+   */
+  serialStream(): Readable {
+    if (this.stream === null) {
+      const s = new PassThrough();
+      this.stream = s;
+      this.on('serial', (bytes) => s.write(bytes));
+    }
+    return this.stream;
+  }
+  private stream: PassThrough | null = null;
+
   /** Send bytes to the guest's COM1 receiver. */
   sendSerial(bytes: ArrayLike<number>): void {
     this.pc.com1.receive(bytes);
@@ -298,6 +313,7 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
     this.finished = true;
     this.flushSerial();
     for (const p of this.programs) p.end();
+    if (this.stream !== null) this.stream.end();
   }
 
   /** The `--stats-json` document. */

@@ -56,3 +56,17 @@ describe('stopping at VM exits', () => {
     expect(r2.kind === 'exit-breakpoint' && r2.exit.guestRip).toBe(0x10000b);
   });
 });
+
+describe('serial output', () => {
+  it('is available as a stream and as events', async () => {
+    const m = machine();
+    const chunks: Buffer[] = [];
+    const s = m.serialStream();
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const done = new Promise((resolve) => s.on('end', resolve));
+    m.run();
+    m.finish();
+    await done;
+    expect(Buffer.concat(chunks).toString()).toBe('A');
+  });
+});
