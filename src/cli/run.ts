@@ -44,6 +44,8 @@ export function statusFor(result: RunResult): number {
       return 0;
     case 'exit-breakpoint':
       return 0;
+    case 'reset':
+      return 0;
     case 'internal-error':
       return 3;
   }
@@ -129,6 +131,9 @@ export async function runCommand(image: string | undefined, opts: RunCliOptions,
       break;
     case 'budget':
       diag(io.err, `${result.which === 'instructions' ? `instruction budget of ${opts.maxInstructions} ran out` : `timeout of ${opts.timeout} s ran out`} at CS:EIP ${hex16(result.cs)}:${hex32(result.eip)}\n`);
+      break;
+    case 'reset':
+      diag(io.err, `the guest requested a system reset through the ${result.source}; the run ends there (as QEMU's -no-reboot)\n`);
       break;
     case 'internal-error':
       diag(io.err, `${result.message}\n`);

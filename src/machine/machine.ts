@@ -61,6 +61,9 @@ export type RunResult =
   | { kind: 'triple-fault'; lastException: string; vector: number; errorCode: number; cs: number; eip: number }
   | { kind: 'budget'; which: 'instructions' | 'timeout'; cs: number; eip: number }
   | { kind: 'probe-exit'; status: number }
+  /** The guest asked for a system reset (i8042 pulse 0xFE, port 0x92 bit 0, PIIX3 0xCF9). vtx
+   *  ends the run there, as QEMU does with -no-reboot. `source` says which device. */
+  | { kind: 'reset'; source: string }
   | { kind: 'stopped' }
   | { kind: 'exit-breakpoint'; exit: ExitEvent }
   | { kind: 'internal-error'; message: string };
@@ -154,7 +157,7 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
       onSerial: (b) => this.serialByte(b),
       onDebugcon: (b) => this.emit('debugcon', Uint8Array.of(b)),
       onDebugExit: (status) => this.stop({ kind: 'debug-exit', status }),
-      onReset: () => this.stop({ kind: 'internal-error', message: 'the guest requested a CPU reset (i8042 0xFE or port 0x92); vtx does not reboot guests' }),
+      onReset: (source: string) => this.stop({ kind: 'reset', source }),
     });
 
     const vmexitCostNs = opts.vmexitCostNs ?? 1000;

@@ -61,7 +61,8 @@ export interface PcOptions {
   onSerial: (byte: number) => void;
   onDebugcon: (byte: number) => void;
   onDebugExit: (status: number) => void;
-  onReset: () => void;
+  /** A system reset request, with the device that made it. */
+  onReset: (source: string) => void;
 }
 
 export interface Pc {
@@ -140,8 +141,8 @@ export function buildPc(o: PcOptions): Pc {
   const pit = new Pit8254({ clock: o.clock, irq0: isaIrq(0) });
   const port61 = new Port61({ clock: o.clock, pit });
   const rtc = new Mc146818({ clock: o.clock, irq: isaIrq(8), epochSeconds: o.rtcEpochSeconds });
-  const i8042 = new I8042({ irq1: isaIrq(1), onA20: (on: boolean) => setA20(on), onReset: o.onReset });
-  const port92 = new Port92({ onA20: (on: boolean) => setA20(on), onReset: o.onReset });
+  const i8042 = new I8042({ irq1: isaIrq(1), onA20: (on: boolean) => setA20(on), onReset: () => o.onReset('i8042 output port (pulse 0xFE)') });
+  const port92 = new Port92({ onA20: (on: boolean) => setA20(on), onReset: () => o.onReset('port 0x92 fast reset') });
   const post = new PostPort({ probe: probes.site('pio', mod, 'post', 'code') });
   const debugcon = new Debugcon({ onOutput: o.onDebugcon });
   const seabiosLog = new Debugcon({ name: 'debugcon.402', base: 0x402, onOutput: o.onDebugcon });
@@ -155,7 +156,7 @@ export function buildPc(o: PcOptions): Pc {
   // PCI bus 0 of QEMU's pc machine: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE.
   const chipset = createI440fxPiix3({
     i440fx: { onPamChange: (pam: Uint8Array) => applyPam(pam) },
-    isa: { onReset: () => o.onReset() },
+    isa: { onReset: () => o.onReset('PIIX3 reset control register 0xCF9') },
   });
   const pci = chipset.host;
 

@@ -52,6 +52,14 @@ describe('vtx run exit statuses', () => {
     expect(r.err).toMatch(/instruction budget of 20000 ran out at CS:EIP/);
   });
 
+  it('0 and a note on stderr when the guest asks for a system reset (as QEMU -no-reboot)', async () => {
+    const img = join(tmp, 'reset.bin');
+    writeFileSync(img, Uint8Array.of(0xb0, 0xfe, 0xe6, 0x64, 0xf4)); // mov al, 0xfe; out 0x64, al; hlt
+    const r = await vtx('run', img, '--boot', 'flat:0x7c00:16');
+    expect(r.status).toBe(0);
+    expect(r.err).toBe('vtx: the guest requested a system reset through the i8042 output port (pulse 0xFE); the run ends there (as QEMU\'s -no-reboot)\n');
+  });
+
   it('with no image it boots the demo and shows its VM exits', async () => {
     const r = await vtx('run');
     expect(r.status).toBe(0);
