@@ -8,7 +8,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createColors } from 'picocolors';
+import { readFileSync } from 'node:fs';
 import { disCommand } from './dis.js';
+import { bundledPath } from '../machine/bundled.js';
 import { runCommand, type RunCliOptions } from './run.js';
 
 /**
@@ -62,6 +64,7 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
   program
     .name('vtx')
     .description('x86 VT-x emulator: boot a guest in VMX non-root operation under a built-in KVM-like hypervisor')
+    .version((JSON.parse(readFileSync(bundledPath('package.json'), 'utf8')) as { version: string }).version, '-V, --version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out.write(s),
