@@ -548,7 +548,12 @@ export class Vcpu {
     return s.reason !== undefined || s.count !== undefined || s.when !== undefined;
   }
 
-  /** HLT: advance virtual time to the next timer until an interrupt can be delivered. */
+  /**
+   * HLT: advance virtual time from timer to timer until an interrupt can be delivered. A guest
+   * that halted with interrupts off, or with no timer left, is halted for good; so is one that
+   * a million timer events in a row did not wake (every source it could wake on is masked) —
+   * without that bound a halted guest with masked timers would spin the host forever.
+   */
   private wait(): VcpuStop | null {
     const clock = this.clock;
     const intc = this.pc.intc;
@@ -562,18 +567,9 @@ export class Vcpu {
       if ((rflags & Flag.IF) === 0 || clock.nextDeadline === Infinity) return { kind: 'halted-forever' };
       clock.advanceTo(clock.nextDeadline);
       clock.runDue();
-      this.machineTick();
-      if (this.stopRequestedDuringWait) {
-        this.stopRequestedDuringWait = false;
-        return { kind: 'ok' };
-      }
+      if (this.machine.stopping) return { kind: 'ok' };
     }
-    return { kind: 'ok' };
-  }
-
-  private stopRequestedDuringWait = false;
-  private machineTick(): void {
-    // Probes' tick-N clauses run on the virtual clock even while the guest sleeps.
+    return { kind: 'halted-forever' };
   }
 
   /** VM entry: inject what is pending, VMLAUNCH or VMRESUME. */

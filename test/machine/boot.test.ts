@@ -84,6 +84,13 @@ describe('whole-machine behaviour', () => {
     expect(machine.exitStats.total).toBe(exits.length);
   });
 
+  it('a guest halted with every interrupt masked is halted for good, not a host hang', () => {
+    // mov al, 0xff; out 0x21, al; out 0xa1, al; sti; hlt; jmp $-1
+    const code = Uint8Array.of(0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1, 0xfb, 0xf4, 0xeb, 0xfd);
+    const m = new Machine({ image: { data: code, path: 'masked-hlt' }, boot: 'flat', flatAddr: 0x7c00, flatMode: 16 });
+    expect(m.run()).toEqual({ kind: 'halted' });
+  });
+
   it('an instruction budget ends the run with a report', () => {
     const { result } = boot('guests/exitstorm/exitstorm.img', { max: 10_000 });
     expect(result.kind).toBe('budget');
