@@ -70,10 +70,10 @@ export function diffCounts(after: ExitCounts, before: ExitCounts): ExitCounts {
   return d;
 }
 
-export function describeCounts(c: ExitCounts, per = 1): string {
+export function describeCounts(c: ExitCounts): string {
   return [...c.entries()]
     .sort((a, b) => b[1] - a[1])
-    .map(([r, n]) => `${Number.isInteger(n / per) ? n / per : (n / per).toFixed(2)} ${Machine.reasonName(r)}`)
+    .map(([r, n]) => `${n.toLocaleString('en-US')} ${Machine.reasonName(r)}`)
     .join(', ');
 }
 

@@ -12,7 +12,8 @@ import type { BootJob, Peer } from '../peers/peer.js';
 import type { BenchResult } from '../report.js';
 import { sampleStats } from '../stats.js';
 import { bootToEnd, timeIt, type BenchBudget } from '../vtx.js';
-import { peerFigure, type Log } from './common.js';
+import { failedResult, peerFigure, type Log } from './common.js';
+import { runIsolated } from '../isolate.js';
 
 export const SEABIOS_PATH = '/usr/share/seabios/bios.bin';
 
@@ -56,48 +57,64 @@ function machineFor(c: BootCase): () => Machine {
   return () => new Machine(o);
 }
 
-export async function bootSuite(root: string, budget: BenchBudget, peers: Peer[], log: Log): Promise<BenchResult[]> {
+/** vtx only: one guest's two results, first serial byte and end (runs in a worker process). */
+export function measureBoot(root: string, id: string, budget: BenchBudget): BenchResult[] {
+  const c = cases(root).find((x) => x.id === id);
+  if (!c) throw new Error(`no boot case ${id}`);
+  const first: BenchResult = { id: `boot.${c.id}.first-serial`, section: 'boot', name: `${c.title}: first serial byte`, value: null, unit: 'ms', better: 'lower', rme: null };
+  const done: BenchResult = { id: `boot.${c.id}.end`, section: 'boot', name: `${c.title}: ${c.expect === 'halted' ? 'halt' : 'exit'}`, value: null, unit: 'ms', better: 'lower', rme: null };
+  if (c.job.bios === SEABIOS_PATH && !existsSync(SEABIOS_PATH)) {
+    first.note = done.note = `n/a (${SEABIOS_PATH} is not installed)`;
+    return [first, done];
+  }
+  const make = machineFor(c);
+  const check = bootToEnd(make, { timeoutMs: c.job.timeoutMs });
+  const ok = c.expect === 'halted' ? check.result.kind === 'halted' : check.result.kind === 'debug-exit' && check.result.status === 1;
+  if (!ok || check.firstSerialMs < 0) {
+    const why = `n/a (vtx cannot boot it yet: ${check.firstSerialMs < 0 ? 'no serial output, ' : ''}run ended with ${JSON.stringify(check.result).slice(0, 160)})`;
+    if (c.job.bios !== SEABIOS_PATH) throw new Error(`boot ${c.id}: ${why}`);
+    first.note = done.note = why;
+    return [first, done];
+  }
+  const firsts: number[] = [];
+  const t = timeIt(`boot ${c.id}`, () => {
+    const o = bootToEnd(make, { timeoutMs: c.job.timeoutMs });
+    if (o.result.kind !== check.result.kind) throw new Error(`boot ${c.id}: ended with ${JSON.stringify(o.result).slice(0, 160)}`);
+    firsts.push(o.firstSerialMs);
+  }, budget);
+  const fs = sampleStats(firsts);
+  first.value = fs.mean;
+  first.rme = fs.rme;
+  done.value = t.mean * 1e3;
+  done.rme = t.rme;
+  return [first, done];
+}
+
+export async function bootSuite(root: string, budget: BenchBudget, peers: Peer[], log: Log, isolate: boolean): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const c of cases(root)) {
     log(`boot: ${c.id}`);
-    const first: BenchResult = { id: `boot.${c.id}.first-serial`, section: 'boot', name: `${c.title}: first serial byte`, value: null, unit: 'ms', better: 'lower', rme: null, peers: {} };
-    const done: BenchResult = { id: `boot.${c.id}.end`, section: 'boot', name: `${c.title}: ${c.expect === 'halted' ? 'halt' : 'exit'}`, value: null, unit: 'ms', better: 'lower', rme: null, peers: {} };
-    if (c.job.bios === SEABIOS_PATH && !existsSync(SEABIOS_PATH)) {
-      first.note = done.note = `n/a (${SEABIOS_PATH} is not installed)`;
-      out.push(first, done);
+    let first: BenchResult | undefined;
+    let done: BenchResult | undefined;
+    try {
+      [first, done] = isolate ? runIsolated('boot', c.id, budget).results : measureBoot(root, c.id, budget);
+    } catch (e) {
+      out.push(failedResult(`boot.${c.id}.first-serial`, 'boot', `${c.title}: first serial byte`, 'ms', 'lower', e));
+      out.push(failedResult(`boot.${c.id}.end`, 'boot', `${c.title}: ${c.expect === 'halted' ? 'halt' : 'exit'}`, 'ms', 'lower', e));
+      log(`boot: ${c.id} FAILED`);
       continue;
     }
-    const make = machineFor(c);
-    const check = bootToEnd(make, { timeoutMs: c.job.timeoutMs });
-    const ok = c.expect === 'halted' ? check.result.kind === 'halted' : check.result.kind === 'debug-exit' && check.result.status === 1;
-    if (!ok || check.firstSerialMs < 0) {
-      const why = `n/a (vtx cannot boot it yet: ${check.firstSerialMs < 0 ? 'no serial output, ' : ''}run ended with ${JSON.stringify(check.result).slice(0, 160)})`;
-      if (c.job.bios === SEABIOS_PATH) {
-        first.note = done.note = why;
-        out.push(first, done);
-        continue;
+    first!.peers = {};
+    done!.peers = {};
+    if (first!.value !== null) {
+      for (const p of peers) {
+        log(`boot: ${c.id} on ${p.name}`);
+        const b = await p.boot({ ...c.job });
+        first!.peers[p.name] = peerFigure(b.firstSerialMs, first!.value, (x) => x);
+        done!.peers[p.name] = peerFigure(b.doneMs, done!.value, (x) => x);
       }
-      throw new Error(`boot ${c.id}: ${why}`);
     }
-    const firsts: number[] = [];
-    const t = timeIt(`boot ${c.id}`, () => {
-      const o = bootToEnd(make, { timeoutMs: c.job.timeoutMs });
-      if (o.result.kind !== check.result.kind) throw new Error(`boot ${c.id}: ended with ${JSON.stringify(o.result).slice(0, 160)}`);
-      firsts.push(o.firstSerialMs);
-    }, budget);
-    const fs = sampleStats(firsts);
-    first.value = fs.mean;
-    first.rme = fs.rme;
-    first.note = 'resolution: one 20,000-instruction run() slice';
-    done.value = t.mean * 1e3;
-    done.rme = t.rme;
-    for (const p of peers) {
-      log(`boot: ${c.id} on ${p.name}`);
-      const b = await p.boot({ ...c.job });
-      first.peers![p.name] = peerFigure(b.firstSerialMs, first.value, (x) => x);
-      done.peers![p.name] = peerFigure(b.doneMs, done.value, (x) => x);
-    }
-    out.push(first, done);
+    out.push(first!, done!);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /** Small helpers shared by the suites. */
 import type { PeerValue } from '../peers/peer.js';
-import type { PeerFigure } from '../report.js';
+import type { BenchResult, PeerFigure } from '../report.js';
 
 export type Log = (msg: string) => void;
 
@@ -15,4 +15,11 @@ export function peerFigure(v: PeerValue, vtxValue: number | null, convert: (raw:
   if (vtxValue !== null && value > 0) f.ratio = vtxValue / value;
   if (v.note) f.note = v.note;
   return f;
+}
+
+/** A result standing for a measurement that failed: the run goes on, and ends with status 1. */
+export function failedResult(id: string, section: string, name: string, unit: string, better: 'lower' | 'higher', e: unknown): BenchResult {
+  const msg = (e as Error).message ?? String(e);
+  const first = msg.split('\n').find((l) => /error|fail|expected|ended/i.test(l)) ?? msg.split('\n')[0] ?? '';
+  return { id, section, name, value: null, unit, better, rme: null, failed: first.trim().slice(0, 200), note: msg.slice(0, 2000) };
 }

@@ -29,8 +29,13 @@
  * never cached. Anything that writes RAM behind the CPU's back (a loader filling `phys.ram`, DMA,
  * a snapshot restore) must call `invalidateCode(hpa, len)` or `flushCodeCache()`.
  *
- * Dispatch: one `switch (insn.op)` in exec/index.ts. A handler table is the alternative; which
- * is faster must be decided by the benchmark in bench/ and written down there.
+ * Fetch: the code page of the last fetch is remembered (`fetchLinPage`/`fetchPage`), so
+ * straight-line code and loops within a page skip the TLB and code-cache lookups; the Mmu drops
+ * it whenever a translation may change. The CS limit and the slot's validity (self-modifying
+ * code) are still checked for every instruction.
+ *
+ * Dispatch: a handler table indexed by `insn.op` in exec/index.ts, chosen over a `switch` by
+ * bench/cpu-dispatch.ts (see bench/cpu-dispatch.md for the numbers).
  */
 import { Activity, AR, Flag, Interruptibility, Reg, SReg, StopReason, UNWIND, Vec, makeSegment } from './state.js';
 import type { DescriptorTableRegister, Segment } from './state.js';
@@ -156,6 +161,13 @@ export class Cpu implements LazyFlags {
   hooks: NonRootHooks | null = null;
   /** When set (and nonRoot), the run loop calls hooks.instructionBoundary() before every instruction. */
   eventCheck = false;
+  /**
+   * This CPU sets `eventCheck` again whenever EFLAGS.IF goes from 0 to 1 in non-root operation
+   * (STI, and `setEflags`, which POPF, IRET, task switches and VM entry go through). So the
+   * boundary hook may clear `eventCheck` while the only armed event is an interrupt window that
+   * IF = 0 keeps closed (src/vmx/nonroot.ts), instead of being called before every instruction.
+   */
+  readonly eventCheckOnIf = true;
   /** Set by a hook that performed a VM exit, just before it throws UNWIND. */
   vmexitPending = false;
 
@@ -204,6 +216,17 @@ export class Cpu implements LazyFlags {
 
   /** Scratch for POPA (values read before any register is written). */
   readonly popaScratch = new Int32Array(8);
+
+  /**
+   * The code page of the last fetch: instructions at linear page `fetchLinPage` (linear >>> 12)
+   * are looked up in `fetchPage` without the TLB and code-cache lookups. Only set while the
+   * current TLB maps that page to RAM for execute access; the Mmu drops it (`forgetFetchPage`)
+   * whenever a translation may change (flushes, INVLPG, context or privilege-class switch), and
+   * `flushCodeCache` drops it. Self-modifying code is still seen: slots are validated by
+   * `fetchPage.bits` as on the slow path.
+   */
+  private fetchLinPage = -1;
+  private fetchPage: CodePage | null = null;
 
   private stopRequested = false;
   private clockSynced = 0;
@@ -297,8 +320,10 @@ export class Cpu implements LazyFlags {
 
   /** Raw write of EFLAGS (no privilege rules: POPF/IRET apply those before calling). */
   setEflags(v: number): void {
+    const wasIf = this.eflagsRest & Flag.IF;
     this.eflagsRest = (v & EFLAGS_VALID & ~ARITH) | EFLAGS_FIXED1;
     setFlagsEager(this, v);
+    if (wasIf === 0 && (v & Flag.IF) !== 0 && this.nonRoot) this.eventCheck = true; // see eventCheckOnIf
   }
 
   get iopl(): number {
@@ -468,13 +493,11 @@ export class Cpu implements LazyFlags {
     const start = this.eip;
     this.insnStart = start;
     this.insnEsp = this.regs[Reg.ESP]!;
-    const insn = this.fetch();
+    const insn = this.fetch(); // EIP now points at the next instruction
     this.curInsn = insn;
     const tf = this.eflagsRest & Flag.TF;
 
     // ---- execute ----
-    const next = start + insn.length;
-    this.eip = (this.seg[SReg.CS]!.ar & AR.DB) !== 0 ? next >>> 0 : next & 0xffff;
     execute(this, insn);
     this.instructionsRetired++;
 
@@ -499,26 +522,39 @@ export class Cpu implements LazyFlags {
   // Instruction fetch and the decoded-instruction cache
   // =============================================================================================
 
+  /** Fetch (decode or look up) the instruction at CS:EIP and advance EIP past it (wrapping at
+   *  64 KiB in 16-bit code). */
   private fetch(): Insn {
     const cs = this.seg[SReg.CS]!;
     const eip = this.eip;
     const lin = (cs.base + eip) | 0;
     const bits = (cs.ar & AR.DB) !== 0 ? 32 : 16;
+    let insn: Insn | undefined;
+    if ((lin >>> 12) === this.fetchLinPage) {
+      // Hot path: same code page as the last fetch, a cached decode for this byte and code size.
+      const page = this.fetchPage!;
+      const off = lin & 0xfff;
+      if (page.bits[off] === bits) {
+        insn = page.insns[off]!;
+        if (eip + insn.length - 1 > (cs.limit >>> 0)) this.raiseFault(Vec.GP, 0);
+      }
+    }
+    if (insn === undefined) insn = this.fetchSlow(cs, eip, lin, bits);
+    const next = eip + insn.length;
+    this.eip = bits === 32 ? next >>> 0 : next & 0xffff;
+    return insn;
+  }
+
+  /** Fetch through the TLB and the code cache; decodes on a miss. */
+  private fetchSlow(cs: Segment, eip: number, lin: number, bits: 16 | 32): Insn {
     const off = lin & 0xfff;
     let hp = this.mmu.tlbExec[lin >>> 12]!;
-    if (hp !== -1) {
-      // Hot path: a cached decode for this physical byte and code size.
-      const page = this.codeCache[hp >>> 12];
-      if (page !== undefined && page.bits[off] === bits) {
-        const insn = page.insns[off]!;
-        if (eip + insn.length - 1 > (cs.limit >>> 0)) this.raiseFault(Vec.GP, 0);
-        return insn;
-      }
-    } else {
+    if (hp === -1) {
       const pa = this.mmu.translate(lin, this.accessBits(Access.EXECUTE));
       hp = this.mmu.tlbExec[lin >>> 12]!;
       if (hp === -1 && pa < this.ram.length) hp = pa - (pa & 0xfff);
     }
+    const tlbMapped = hp !== -1 && this.mmu.tlbExec[lin >>> 12] === hp;
     const src = this.fetchSrc;
     src.lin = lin;
     src.eip = eip;
@@ -532,16 +568,20 @@ export class Cpu implements LazyFlags {
     }
     const ppn = hp >>> 12;
     let page = this.codeCache[ppn];
-    if (page !== undefined && page.bits[off] === bits) {
+    if (page === undefined) {
+      page = new CodePage();
+      this.codeCache[ppn] = page;
+    }
+    if (tlbMapped) {
+      this.fetchLinPage = lin >>> 12;
+      this.fetchPage = page;
+    }
+    if (page.bits[off] === bits) {
       const insn = page.insns[off]!;
       if (eip + insn.length - 1 > src.limit) this.raiseFault(Vec.GP, 0);
       return insn;
     }
     src.hpPage = hp;
-    if (page === undefined) {
-      page = new CodePage();
-      this.codeCache[ppn] = page;
-    }
     let insn = page.insns[off];
     if (insn === undefined) {
       insn = new Insn();
@@ -551,6 +591,12 @@ export class Cpu implements LazyFlags {
     decode(insn, src, bits);
     if (!src.crossed) page.bits[off] = bits;
     return insn;
+  }
+
+  /** Drop the fetch page (the Mmu calls this whenever a linear-to-physical mapping may change). */
+  forgetFetchPage(): void {
+    this.fetchLinPage = -1;
+    this.fetchPage = null;
   }
 
   /** Code-fetch read of one byte at a linear address (second page of a crossing instruction). */
@@ -585,6 +631,7 @@ export class Cpu implements LazyFlags {
   /** Drop the whole decoded-instruction cache (e.g. after a snapshot restore). */
   flushCodeCache(): void {
     this.codeCache.fill(undefined);
+    this.forgetFetchPage();
   }
 
   // =============================================================================================
@@ -598,7 +645,9 @@ export class Cpu implements LazyFlags {
     if ((this.cr0 & 1) !== 0 && (this.eflagsRest & Flag.VM) === 0) {
       if ((ar & AR.UNUSABLE) !== 0 || (ar & 0x1a) === 0x18) this.segFault(sreg);
     }
-    this.limitCheck(sreg, s, offset, size);
+    if ((ar & 0x1c) === 0x14 || (offset >>> 0) + size - 1 > (s.limit >>> 0)) {
+      this.limitCheck(sreg, s, offset, size); // expand-down, or a fault
+    }
     return (s.base + offset) | 0;
   }
 
@@ -609,7 +658,9 @@ export class Cpu implements LazyFlags {
     if ((this.cr0 & 1) !== 0 && (this.eflagsRest & Flag.VM) === 0) {
       if ((ar & AR.UNUSABLE) !== 0 || (ar & 0x1a) !== 0x12) this.segFault(sreg);
     }
-    this.limitCheck(sreg, s, offset, size);
+    if ((ar & 0x1c) === 0x14 || (offset >>> 0) + size - 1 > (s.limit >>> 0)) {
+      this.limitCheck(sreg, s, offset, size); // expand-down, or a fault
+    }
     return (s.base + offset) | 0;
   }
 
@@ -837,29 +888,37 @@ export class Cpu implements LazyFlags {
   }
 
   push16(v: number): void {
-    const sp = (this.getSp() - 2) & this.stackMask;
-    this.write16(SReg.SS, sp >>> 0, v);
-    this.setSp(sp);
+    const big = (this.seg[SReg.SS]!.ar & AR.DB) !== 0;
+    const esp = this.regs[Reg.ESP]!;
+    const sp = big ? (esp - 2) >>> 0 : (esp - 2) & 0xffff;
+    this.writeLinear16(this.segWrite(SReg.SS, sp, 2), v);
+    this.regs[Reg.ESP] = big ? sp : (esp & ~0xffff) | sp;
   }
 
   push32(v: number): void {
-    const sp = (this.getSp() - 4) & this.stackMask;
-    this.write32(SReg.SS, sp >>> 0, v);
-    this.setSp(sp);
+    const big = (this.seg[SReg.SS]!.ar & AR.DB) !== 0;
+    const esp = this.regs[Reg.ESP]!;
+    const sp = big ? (esp - 4) >>> 0 : (esp - 4) & 0xffff;
+    this.writeLinear32(this.segWrite(SReg.SS, sp, 4), v);
+    this.regs[Reg.ESP] = big ? sp : (esp & ~0xffff) | sp;
   }
 
   pop16(): number {
-    const sp = this.getSp();
-    const v = this.read16(SReg.SS, sp);
-    this.setSp(sp + 2);
+    const big = (this.seg[SReg.SS]!.ar & AR.DB) !== 0;
+    const esp = this.regs[Reg.ESP]!;
+    const sp = big ? esp >>> 0 : esp & 0xffff;
+    const v = this.readLinear16(this.segRead(SReg.SS, sp, 2));
+    this.regs[Reg.ESP] = big ? sp + 2 : (esp & ~0xffff) | ((sp + 2) & 0xffff);
     return v;
   }
 
   /** 32-bit pop, returned as int32. */
   pop32(): number {
-    const sp = this.getSp();
-    const v = this.read32(SReg.SS, sp);
-    this.setSp(sp + 4);
+    const big = (this.seg[SReg.SS]!.ar & AR.DB) !== 0;
+    const esp = this.regs[Reg.ESP]!;
+    const sp = big ? esp >>> 0 : esp & 0xffff;
+    const v = this.readLinear32(this.segRead(SReg.SS, sp, 4));
+    this.regs[Reg.ESP] = big ? sp + 4 : (esp & ~0xffff) | ((sp + 4) & 0xffff);
     return v;
   }
 }

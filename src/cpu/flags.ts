@@ -160,11 +160,43 @@ export function getOF(f: LazyFlags): boolean {
   }
 }
 
-/** All six flags as EFLAGS bits. */
+/** All six flags as EFLAGS bits (one pass over the recorded operation, same formulas as the
+ *  single-flag getters above). */
 export function getArithFlags(f: LazyFlags): number {
-  if (f.ccOp === CcOp.EFLAGS) return f.ccFlags;
-  return (getCF(f) ? Flag.CF : 0) | (getPF(f) ? Flag.PF : 0) | (getAF(f) ? Flag.AF : 0) |
-    (getZF(f) ? Flag.ZF : 0) | (getSF(f) ? Flag.SF : 0) | (getOF(f) ? Flag.OF : 0);
+  const op = f.ccOp;
+  if (op === CcOp.EFLAGS) return f.ccFlags;
+  const m = MASK[op & 3]!;
+  const sign = SIGN[op & 3]!;
+  const s1 = f.ccSrc1, s2 = f.ccSrc2, res = f.ccRes;
+  let fl = ((res & m) === 0 ? Flag.ZF : 0) | ((res & sign) !== 0 ? Flag.SF : 0) | PARITY[res & 0xff]!;
+  switch (op >> 2) {
+    case CcKind.ADD:
+      if (((res & m) >>> 0) < ((s1 & m) >>> 0)) fl |= Flag.CF;
+      if (((s1 ^ res) & (s2 ^ res) & sign) !== 0) fl |= Flag.OF;
+      return fl | ((s1 ^ s2 ^ res) & Flag.AF);
+    case CcKind.ADC:
+      if (((res & m) >>> 0) <= ((s1 & m) >>> 0)) fl |= Flag.CF;
+      if (((s1 ^ res) & (s2 ^ res) & sign) !== 0) fl |= Flag.OF;
+      return fl | ((s1 ^ s2 ^ res) & Flag.AF);
+    case CcKind.SUB:
+      if (((s1 & m) >>> 0) < ((s2 & m) >>> 0)) fl |= Flag.CF;
+      if (((s1 ^ s2) & (s1 ^ res) & sign) !== 0) fl |= Flag.OF;
+      return fl | ((s1 ^ s2 ^ res) & Flag.AF);
+    case CcKind.SBB:
+      if (((s1 & m) >>> 0) <= ((s2 & m) >>> 0)) fl |= Flag.CF;
+      if (((s1 ^ s2) & (s1 ^ res) & sign) !== 0) fl |= Flag.OF;
+      return fl | ((s1 ^ s2 ^ res) & Flag.AF);
+    case CcKind.LOGIC:
+      return fl;
+    case CcKind.INC:
+      if (s2 !== 0) fl |= Flag.CF;
+      if (((res & m) >>> 0) === sign) fl |= Flag.OF;
+      return fl | ((s1 ^ res ^ 1) & Flag.AF);
+    default: // DEC
+      if (s2 !== 0) fl |= Flag.CF;
+      if (((res & m) >>> 0) === sign - 1) fl |= Flag.OF;
+      return fl | ((s1 ^ res ^ 1) & Flag.AF);
+  }
 }
 
 /** Replace the six flags with `flags` (other bits ignored). */
@@ -190,18 +222,49 @@ export function szp(res: number, bits: number): number {
 /**
  * Evaluate condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc opcodes):
  *   0 O, 1 NO, 2 B, 3 AE, 4 E, 5 NE, 6 BE, 7 A, 8 S, 9 NS, A P, B NP, C L, D GE, E LE, F G.
+ * Straight from the lazy state: only the flags the condition needs are computed (E/NE, S, P and
+ * L/GE after any recorded operation without materialising the other flags).
  */
 export function testCondition(f: LazyFlags, cc: number): boolean {
+  const op = f.ccOp;
   let r: boolean;
-  switch (cc >> 1) {
-    case 0: r = getOF(f); break;
-    case 1: r = getCF(f); break;
-    case 2: r = getZF(f); break;
-    case 3: r = getCF(f) || getZF(f); break;
-    case 4: r = getSF(f); break;
-    case 5: r = getPF(f); break;
-    case 6: r = getSF(f) !== getOF(f); break;
-    default: r = getZF(f) || getSF(f) !== getOF(f); break;
+  if (op === CcOp.EFLAGS) {
+    const fl = f.ccFlags;
+    switch (cc >> 1) {
+      case 0: r = (fl & Flag.OF) !== 0; break;
+      case 1: r = (fl & Flag.CF) !== 0; break;
+      case 2: r = (fl & Flag.ZF) !== 0; break;
+      case 3: r = (fl & (Flag.CF | Flag.ZF)) !== 0; break;
+      case 4: r = (fl & Flag.SF) !== 0; break;
+      case 5: r = (fl & Flag.PF) !== 0; break;
+      case 6: r = (((fl >> 7) ^ (fl >> 11)) & 1) !== 0; break; // SF != OF
+      default: r = (fl & Flag.ZF) !== 0 || (((fl >> 7) ^ (fl >> 11)) & 1) !== 0; break;
+    }
+  } else {
+    switch (cc >> 1) {
+      case 0: r = getOF(f); break;
+      case 1: r = getCF(f); break;
+      case 2: r = (f.ccRes & MASK[op & 3]!) === 0; break;
+      case 3: r = (f.ccRes & MASK[op & 3]!) === 0 || getCF(f); break;
+      case 4: r = (f.ccRes & SIGN[op & 3]!) !== 0; break;
+      case 5: r = PARITY[f.ccRes & 0xff] !== 0; break;
+      case 6: r = lazyLess(f, op); break;
+      default: r = (f.ccRes & MASK[op & 3]!) === 0 || lazyLess(f, op); break;
+    }
   }
   return (cc & 1) !== 0 ? !r : r;
+}
+
+/** SF != OF for a recorded (non-EFLAGS) operation: the sign of the result XOR the overflow. */
+function lazyLess(f: LazyFlags, op: number): boolean {
+  const sign = SIGN[op & 3]!;
+  const s1 = f.ccSrc1, s2 = f.ccSrc2, res = f.ccRes;
+  switch (op >> 2) {
+    case CcKind.ADD:
+    case CcKind.ADC: return ((res ^ ((s1 ^ res) & (s2 ^ res))) & sign) !== 0;
+    case CcKind.SUB:
+    case CcKind.SBB: return ((res ^ ((s1 ^ s2) & (s1 ^ res))) & sign) !== 0;
+    case CcKind.LOGIC: return (res & sign) !== 0;
+    default: return ((res & sign) !== 0) !== getOF(f); // INC, DEC
+  }
 }

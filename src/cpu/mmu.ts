@@ -19,7 +19,8 @@
  * cached translations (the machine must call `flushAll()` when it toggles A20).
  *
  * Readers of the fast arrays must read `cpu.mmu.tlbRead` (etc.) afresh: `cplChanged()` and
- * `setContext()` replace the array references.
+ * `setContext()` replace the array references. Everything that may change or drop a translation
+ * also calls `cpu.forgetFetchPage()` (the CPU caches the code page of the last fetch).
  */
 import type { Cpu } from './cpu.js';
 import { Access } from './vmx-hooks.js';
@@ -191,18 +192,21 @@ export class Mmu {
    * the array set for the current CPL (so a CPL written without `cplChanged()` is picked up).
    */
   flushAll(): void {
+    this.cpu.forgetFetchPage();
     this.ctx.flush(false);
     this.cplChanged();
   }
 
   /** Invalidate the current context's non-global translations (MOV CR3). */
   flushNonGlobal(): void {
+    this.cpu.forgetFetchPage();
     this.ctx.flush(true);
     this.cplChanged();
   }
 
   /** INVLPG: invalidate one page (global or not) in the current context. */
   invlpg(linear: number): void {
+    this.cpu.forgetFetchPage();
     this.ctx.invlpg(linear >>> 12);
   }
 
@@ -244,20 +248,24 @@ export class Mmu {
 
   /** Invalidate all translations (global included) tagged `tag`. */
   flushContext(tag: number): void {
+    this.cpu.forgetFetchPage();
     for (const c of this.contexts) if (c.tag === tag) c.flush(false);
   }
 
   /** Invalidate one page in the context `tag` (INVVPID individual-address). */
   flushContextPage(tag: number, linear: number): void {
+    this.cpu.forgetFetchPage();
     for (const c of this.contexts) if (c.tag === tag) c.invlpg(linear >>> 12);
   }
 
   /** Invalidate every context (INVVPID all-context, VMXON/VMXOFF...). */
   flushAllContexts(): void {
+    this.cpu.forgetFetchPage();
     for (const c of this.contexts) c.flush(false);
   }
 
   private selectSet(): void {
+    this.cpu.forgetFetchPage();
     const c = this.ctx;
     if (this.userClass) {
       if (c.user === null) c.user = new TlbSet();
@@ -340,6 +348,8 @@ export class Mmu {
     }
     const base = hpa - (hpa & 0xfff);
     if (base + 4096 <= cpu.phys.ram.length && user === this.userClass) {
+      // A refilled execute entry may map the CPU's fetch page elsewhere.
+      if (kind === Access.EXECUTE) cpu.forgetFetchPage();
       this.set.fill(linear >>> 12, base, kind === Access.WRITE ? 2 : kind === Access.EXECUTE ? 4 : 1, global);
     }
     return hpa;

@@ -72,6 +72,12 @@ export interface VmxCpu {
   /** Start of the current instruction (EIP saved at a fault-like VM exit). */
   insnStart: number;
   insnEsp: number;
+  /** EFLAGS without the six arithmetic flags (the CPU's lazy-flags representation): IF/TF/VM/…
+   *  read without materialising the arithmetic flags. */
+  readonly eflagsRest?: number;
+  /** Set by the CPU when IF goes 0 → 1 (STI, POPF, IRET, task switch, VM entry) so that a
+   *  boundary check switched off while IF = 0 kept the interrupt window closed comes back on. */
+  eventCheckOnIf?: boolean;
   getEflags(): number;
   setEflags(v: number): void;
   raiseFault(vector: number, errorCode?: number): never;

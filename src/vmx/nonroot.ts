@@ -11,7 +11,9 @@
  * in priority order: pending MTF VM exit (37), VMX-preemption timer (52), NMI window (8),
  * interrupt window (7), external interrupt (1, with "external-interrupt exiting"; vector acknowledged
  * when "acknowledge interrupt on exit"), else delivery of an external interrupt from `cpu.intc`
- * through the guest IDT when RFLAGS.IF allows.
+ * through the guest IDT when RFLAGS.IF allows. A boundary where none of these can happen returns
+ * at once; while only the interrupt window is armed and IF = 0 keeps it closed, the checks stop
+ * until the CPU re-arms them when IF becomes 1 (`Cpu.eventCheckOnIf`).
  *
  * MMIO emulation seam (KVM-style instruction emulation by the built-in hypervisor): when
  * `mmioWindow` is set and returns true for a guest-physical address that EPT does not map (a
@@ -29,6 +31,7 @@ import type { Insn } from '../cpu/insn.js';
 import { Flag, Interruptibility } from '../cpu/state.js';
 import { Access, EventType, type NonRootHooks } from '../cpu/vmx-hooks.js';
 import { ExitCtl, ExitReason as R, PinCtl, ProcCtl, ProcCtl2 } from './controls.js';
+import type { VmxCpu } from './cpu-view.js';
 import type { EntryContext } from './entry.js';
 import { EptStatus, EptWalkFlags, EptWalkResult, MMIO_HPA_BASE, eptWalkInto } from './ept.js';
 import { VmcsField } from './fields.js';
@@ -50,6 +53,17 @@ const TWO32 = 0x100000000;
 function displacementQualification(insn: Insn, disp: number): number {
   if (insn.mod === 3) return 0;
   return insn.adsize === 16 ? disp & 0xffff : disp >>> 0;
+}
+
+/**
+ * EFLAGS.IF. Read from `eflagsRest` (EFLAGS without the six lazily evaluated arithmetic flags)
+ * when the processor has that field, as src/cpu/cpu.ts `Cpu` does, so that the check made before
+ * every instruction while e.g. interrupt-window exiting is armed does not materialise the
+ * arithmetic flags; any other `VmxCpu` goes through `getEflags()`.
+ */
+function interruptFlag(cpu: VmxCpu): boolean {
+  const rest = (cpu as { readonly eflagsRest?: number }).eflagsRest;
+  return ((rest !== undefined ? rest : cpu.getEflags()) & Flag.IF) !== 0;
 }
 
 export class NonRootHooksImpl implements NonRootHooks {
@@ -373,7 +387,28 @@ export class NonRootHooksImpl implements NonRootHooks {
   instructionBoundary(): void {
     const cpu = this.cpu;
     const proc = this.proc;
-    this.nmiBlockedAtBoundary = (cpu.interruptibility & Interruptibility.NMI) !== 0;
+    const intr0 = cpu.interruptibility;
+    this.nmiBlockedAtBoundary = (intr0 & Interruptibility.NMI) !== 0;
+    // Fast path for the common quiet boundary (e.g. interrupt-window exiting armed while the
+    // guest runs with IF = 0): no MTF, NMI-window, timer or interrupt source, no NMI blocking to
+    // track, and the interrupt window closed. Then nothing below can fire and updateEventCheck()
+    // reduces to "interrupt-window exiting is armed". While IF = 0 keeps the window closed, a CPU
+    // that re-arms `eventCheck` when IF becomes 1 (`eventCheckOnIf`, src/cpu/cpu.ts) need not
+    // call us again until then; intc, NMI delivery and VM entry set `eventCheck` themselves.
+    if ((proc & (ProcCtl.MONITOR_TRAP_FLAG | ProcCtl.NMI_WINDOW_EXITING)) === 0 && !this.timerActive &&
+        cpu.intc === null && (intr0 & Interruptibility.NMI) === 0) {
+      if ((proc & ProcCtl.INTERRUPT_WINDOW_EXITING) === 0) {
+        this.mtfPending = false;
+        cpu.eventCheck = false;
+        return;
+      }
+      const ifSet = interruptFlag(cpu);
+      if (!ifSet || (intr0 & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0) {
+        this.mtfPending = false;
+        cpu.eventCheck = ifSet || (cpu as { readonly eventCheckOnIf?: boolean }).eventCheckOnIf !== true;
+        return;
+      }
+    }
     // Pending MTF VM exit: after an instruction or an event delivery.
     if ((proc & ProcCtl.MONITOR_TRAP_FLAG) !== 0 && (this.mtfPending || cpu.instructionsRetired !== this.retiredAtEntry)) {
       this.mtfPending = false;
@@ -390,7 +425,7 @@ export class NonRootHooksImpl implements NonRootHooks {
       this.info(R.NMI_WINDOW, 0, false);
       this.vmx.exitAndUnwind();
     }
-    const ifSet = (cpu.getEflags() & Flag.IF) !== 0;
+    const ifSet = interruptFlag(cpu);
     const shadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0;
     if ((proc & ProcCtl.INTERRUPT_WINDOW_EXITING) !== 0 && ifSet && !shadow) {
       this.info(R.INTERRUPT_WINDOW, 0, false);

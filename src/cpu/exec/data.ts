@@ -11,13 +11,27 @@ import { getArithFlags, getCF, setFlagsEager, setSomeFlags, szp, testCondition }
 import { Op, Opnd } from '../opcodes.js';
 import { aluFlags, AluOp } from './alu.js';
 import {
-  effAddr, getReg, opnd, readMem, readOpnd, readRm, setReg, width, writeMem, writeOpnd, writeRm,
+  ENTRY_FORM, Form, Kind, effAddr, formWidth, getReg, opnd, readMem, readOpnd, readRm, setReg, width,
+  writeMem, writeOpnd, writeRm,
 } from './operand.js';
 
+const IMM_MASK = [0xff, 0xffff, -1];
+
+/** MOV: register, r/m and immediate forms through the entry's operand form (operand.ts
+ *  `ENTRY_FORM`); moffs and accumulator forms through the generic operand access. */
 export function execMov(cpu: Cpu, insn: Insn): void {
-  const d = opnd(insn, 0);
-  const bits = width(insn, d);
-  writeOpnd(cpu, insn, d, bits, readOpnd(cpu, insn, opnd(insn, 1), bits));
+  const form = ENTRY_FORM[insn.entry]!;
+  const bits = formWidth(insn, form);
+  const sk = (form >>> Form.SRC_SHIFT) & Form.KIND_MASK;
+  const dk = form & Form.KIND_MASK;
+  let v: number;
+  if (sk === Kind.REG) v = getReg(cpu, insn.reg, bits);
+  else if (sk === Kind.RM) v = readRm(cpu, insn, bits);
+  else if (sk === Kind.IMM) v = insn.imm & IMM_MASK[bits >>> 4]!;
+  else v = readOpnd(cpu, insn, opnd(insn, 1), bits);
+  if (dk === Kind.REG) setReg(cpu, insn.reg, bits, v);
+  else if (dk === Kind.RM) writeRm(cpu, insn, bits, v);
+  else writeOpnd(cpu, insn, opnd(insn, 0), bits, v);
 }
 
 /** MOV Ev,Sw (8C): memory is always a 16-bit store; a register gets the selector zero-extended

@@ -66,6 +66,7 @@ export function execCliSti(cpu: Cpu, insn: Insn): void {
     if ((cpu.eflagsRest & Flag.IF) === 0) {
       cpu.eflagsRest |= Flag.IF;
       cpu.interruptibility |= Interruptibility.STI;
+      if (cpu.nonRoot) cpu.eventCheck = true; // IF 0 → 1 (see Cpu.eventCheckOnIf)
     }
   }
 }

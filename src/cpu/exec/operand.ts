@@ -10,6 +10,58 @@ import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import { Opnd, ENTRY_OPND } from '../opcodes.js';
 
+/**
+ * Operand form of every opcode-table entry, derived from `ENTRY_OPND` at load (so the hot
+ * handlers do not re-classify operand specs per instruction):
+ *
+ *   bits 2:0  kind of operand 0 (`Kind`)     bits 5:3  kind of operand 1
+ *   bits 7:6  width of operand 0 (`W`): what `width(insn, opnd(insn, 0))` returns
+ */
+export const enum Kind { NONE = 0, RM = 1, REG = 2, ACC = 3, IMM = 4, OTHER = 5 }
+export const enum W { V = 0, B8 = 1, B16 = 2, B32 = 3 }
+export const enum Form { SRC_SHIFT = 3, W_SHIFT = 6, KIND_MASK = 7 }
+
+function kindOf(spec: number): number {
+  switch (spec) {
+    case Opnd.NONE: return Kind.NONE;
+    case Opnd.Eb: case Opnd.Ew: case Opnd.Ed: case Opnd.Ev: return Kind.RM;
+    case Opnd.Gb: case Opnd.Gw: case Opnd.Gd: case Opnd.Gv: case Opnd.Zb: case Opnd.Zv: return Kind.REG;
+    case Opnd.AL: case Opnd.AX: case Opnd.eAX: return Kind.ACC;
+    case Opnd.Ib: case Opnd.Iw: case Opnd.Ibs: case Opnd.Iz: return Kind.IMM;
+    default: return Kind.OTHER;
+  }
+}
+
+function widthClass(spec: number): number {
+  switch (spec) {
+    case Opnd.Eb: case Opnd.Gb: case Opnd.AL: case Opnd.Zb: case Opnd.Ob: case Opnd.Xb: case Opnd.Yb:
+    case Opnd.Ib: case Opnd.CL:
+      return W.B8;
+    case Opnd.Ew: case Opnd.Gw: case Opnd.AX: case Opnd.Iw: case Opnd.DX:
+      return W.B16;
+    case Opnd.Ed: case Opnd.Gd: case Opnd.Rd:
+      return W.B32;
+    default:
+      return W.V;
+  }
+}
+
+export const ENTRY_FORM: Uint8Array = (() => {
+  const n = ENTRY_OPND.length >>> 2;
+  const t = new Uint8Array(n);
+  for (let e = 0; e < n; e++) {
+    const o0 = ENTRY_OPND[e * 4]!, o1 = ENTRY_OPND[e * 4 + 1]!;
+    t[e] = kindOf(o0) | (kindOf(o1) << Form.SRC_SHIFT) | (widthClass(o0) << Form.W_SHIFT);
+  }
+  return t;
+})();
+
+/** Operand-0 width in bits from an `ENTRY_FORM` value (as `width(insn, opnd(insn, 0))`). */
+export function formWidth(insn: Insn, form: number): number {
+  const w = form >>> Form.W_SHIFT;
+  return w === W.V ? insn.opsize : w === W.B8 ? 8 : w === W.B16 ? 16 : 32;
+}
+
 /** Effective address (offset within the segment) of the ModRM memory operand, per address size. */
 export function effAddr(cpu: Cpu, insn: Insn): number {
   const regs = cpu.regs;

@@ -9,6 +9,12 @@
  * REPE/REPNE end CMPS/SCAS on ZF = 0 / ZF = 1; on the other string instructions F2 acts as REP.
  * INS/OUTS check I/O permission (checkIo) and, in VMX non-root operation, call hooks.io once per
  * dispatch before the first element.
+ *
+ * REP MOVS/STOS with 32-bit addressing and DF = 0 take a fast path (`bulkMovsStos`) for runs of
+ * elements that cannot fault: within the segment limits and within RAM pages the TLB already maps
+ * for the access. It has the element path's result to the byte (test/cpu/exec-string-bulk.test.ts
+ * compares the two); anything else — the first element of a page not in the TLB, an element
+ * crossing a page, expand-down segments — goes element by element as before.
  */
 import type { Cpu } from '../cpu.js';
 import { REP_CHUNK } from '../cpu.js';
@@ -54,8 +60,26 @@ export function execString(cpu: Cpu, insn: Insn): void {
     }
   }
 
+  // REP MOVS/STOS, 32-bit addressing, DF = 0: whole runs of elements that cannot fault are
+  // copied straight between RAM pages the TLB already maps (see bulkMovsStos).
+  const bulk = rep && !a16 && step > 0 && (op === Op.MOVS || op === Op.STOS);
+
   let n = 0;
   for (;;) {
+    if (bulk) {
+      const done = bulkMovsStos(cpu, op === Op.MOVS, srcSeg, size, Math.min(count, REP_CHUNK - n));
+      if (done > 0) {
+        count -= done;
+        regs[Reg.ECX] = count;
+        if (count === 0) return;
+        n += done;
+        if (n >= REP_CHUNK) {
+          cpu.eip = cpu.insnStart; // not finished: run the instruction again
+          return;
+        }
+        continue;
+      }
+    }
     const si = regs[Reg.ESI]!;
     const di = regs[Reg.EDI]!;
     const siOff = a16 ? si & 0xffff : si >>> 0;
@@ -122,4 +146,82 @@ export function execString(cpu: Cpu, insn: Insn): void {
 function advance(regs: Int32Array, r: number, step: number, a16: boolean): void {
   const v = regs[r]!;
   regs[r] = a16 ? (v & ~0xffff) | ((v + step) & 0xffff) : (v + step) | 0;
+}
+
+/** Elements of `size` bytes at `off` that lie within the limit of a (non-expand-down) segment. */
+function elementsWithinLimit(cpu: Cpu, sreg: number, off: number, size: number): number {
+  const s = cpu.seg[sreg]!;
+  if ((s.ar & 0x1c) === 0x14) return 0; // expand-down: leave it to the element path
+  const limit = s.limit >>> 0;
+  if (off + size - 1 > limit) return 0;
+  return Math.floor((limit - off + 1) / size);
+}
+
+/**
+ * The fast path of REP MOVS / REP STOS (32-bit addressing, DF = 0): up to `max` elements, ending
+ * at the first element that is not certain to succeed — the segment limit, the end of a source
+ * or destination page, or a page the TLB does not map for the access (read for the source, write
+ * for the destination: only RAM with the dirty bit already set is mapped there). Those elements
+ * then go through the element path, which faults or exits exactly as before. When the
+ * destination starts above the source inside the run, elements are copied one at a time in
+ * order, each read completely before it is written (the architectural result of an overlapping
+ * move); otherwise one memmove gives the same bytes. ESI/EDI advance by the elements done and
+ * the destination's decoded instructions are invalidated. Returns the number of elements done
+ * (0: none).
+ */
+function bulkMovsStos(cpu: Cpu, movs: boolean, srcSeg: number, size: number, max: number): number {
+  const regs = cpu.regs;
+  const ram = cpu.ram;
+  // The element path's order: source segment checks, source read (may #PF), destination
+  // segment checks, destination write. segRead/segWrite raise the same faults it would; a TLB
+  // miss hands the element to the element path before anything later is checked.
+  let n = max;
+  let src = 0;
+  const si = regs[Reg.ESI]! >>> 0;
+  if (movs) {
+    const sLin = cpu.segRead(srcSeg, si, size);
+    const sHp = cpu.mmu.tlbRead[sLin >>> 12]!;
+    if (sHp === -1) return 0;
+    n = Math.min(n, elementsWithinLimit(cpu, srcSeg, si, size), ((4096 - (sLin & 0xfff)) / size) | 0);
+    src = sHp + (sLin & 0xfff);
+  }
+  const di = regs[Reg.EDI]! >>> 0;
+  const dLin = cpu.segWrite(SReg.ES, di, size);
+  const dHp = cpu.mmu.tlbWrite[dLin >>> 12]!;
+  if (dHp === -1) return 0;
+  n = Math.min(n, elementsWithinLimit(cpu, SReg.ES, di, size), ((4096 - (dLin & 0xfff)) / size) | 0);
+  if (n <= 0) return 0;
+  const dst = dHp + (dLin & 0xfff);
+  if (movs) {
+    if (dst <= src || dst >= src + n * size) {
+      // No element reads bytes an earlier element wrote: a plain memmove gives the same bytes.
+      ram.copyWithin(dst, src, src + n * size);
+    } else if (size === 1) {
+      for (let i = 0; i < n; i++) ram[dst + i] = ram[src + i]!;
+    } else if (size === 2) {
+      for (let i = 0; i < 2 * n; i += 2) {
+        const b0 = ram[src + i]!, b1 = ram[src + i + 1]!;
+        ram[dst + i] = b0; ram[dst + i + 1] = b1;
+      }
+    } else {
+      for (let i = 0; i < 4 * n; i += 4) {
+        const b0 = ram[src + i]!, b1 = ram[src + i + 1]!, b2 = ram[src + i + 2]!, b3 = ram[src + i + 3]!;
+        ram[dst + i] = b0; ram[dst + i + 1] = b1; ram[dst + i + 2] = b2; ram[dst + i + 3] = b3;
+      }
+    }
+    regs[Reg.ESI] = (si + n * size) | 0;
+  } else {
+    const v = regs[Reg.EAX]!;
+    if (size === 1) {
+      ram.fill(v & 0xff, dst, dst + n);
+    } else {
+      for (let i = 0; i < n * size; i += size) {
+        ram[dst + i] = v; ram[dst + i + 1] = v >> 8;
+        if (size === 4) { ram[dst + i + 2] = v >> 16; ram[dst + i + 3] = v >> 24; }
+      }
+    }
+  }
+  regs[Reg.EDI] = (di + n * size) | 0;
+  cpu.invalidateCode(dst, n * size);
+  return n;
 }
