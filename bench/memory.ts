@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Machine } from '../src/machine/machine.js';
+import { Machine } from '../dist/machine/machine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -159,7 +159,7 @@ export function formatReadmeSection(report: BenchReport, tableText: string): str
     '',
     `Measured by \`npm run bench\` on ${report.date.slice(0, 10)} (${report.date}), in ${report.durationSec.toFixed(0)} s, on ${m.nproc} × ${m.cpu}, Node.js ${m.node} (${m.platform}). Peers: ${peers}.`,
     'Every vtx figure is a benchmark.js mean with its relative margin of error (95 %), except: the probe rows (median of 7 interleaved rounds, each a benchmark.js mean; ± from the spread of the rounds), the vmexit guest (virtual TSC cycles: deterministic), memory (one measurement). QEMU: minimum over 3 process pairs of K and 2K iterations (± from the spread of the pairs); boots: mean of 3 processes.',
-    'vtx runs from src/ through tsx, as `npm run bench` does (tsx compiles each file on its own, so cross-file `const enum` members are property loads, not inlined constants as in the tsc-built dist/). On a shared machine figures move between runs by more than their ± (which only covers noise within one run): compare runs with scripts/bench-compare.ts, not by eye.',
+    'vtx runs from the tsc build in dist/ (`npm run bench` builds it first), as `npx vtx` does. On a shared machine figures move between runs by more than their ± (which only covers noise within one run): compare runs with scripts/bench-compare.ts, not by eye.',
     '',
     tableText,
     '',

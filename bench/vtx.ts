@@ -5,7 +5,7 @@
  * when its first serial byte arrives.
  */
 import Benchmark from 'benchmark';
-import { Machine, type MachineOptions, type RunResult } from '../src/machine/machine.js';
+import { Machine, type MachineOptions, type RunResult } from '../dist/machine/machine.js';
 import { GUEST_BASE, type GuestSetup, buildGuest } from './guests.js';
 import type { Asm } from './asm.js';
 

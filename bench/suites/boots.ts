@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Machine, type MachineOptions } from '../../src/machine/machine.js';
+import { Machine, type MachineOptions } from '../../dist/machine/machine.js';
 import type { BootJob, Peer } from '../peers/peer.js';
 import type { BenchResult } from '../report.js';
 import { sampleStats } from '../stats.js';

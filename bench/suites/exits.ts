@@ -8,7 +8,7 @@ import { COUNTER_ADDR, EXIT_KINDS, buildGuest, type ExitKind } from '../guests.j
 import type { Peer } from '../peers/peer.js';
 import type { BenchResult } from '../report.js';
 import { LoopMachine, describeCounts, timeIt, type BenchBudget } from '../vtx.js';
-import { Machine } from '../../src/machine/machine.js';
+import { Machine } from '../../dist/machine/machine.js';
 import { failedResult, peerFigure, type Log } from './common.js';
 import { runIsolated } from '../isolate.js';
 

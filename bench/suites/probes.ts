@@ -18,7 +18,8 @@
  * The variants are timed in interleaved rounds (see below), so a change in host load during the
  * suite — this bench is meant to hold on a shared, noisy machine — cannot read as a probe cost.
  */
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +27,7 @@ import { EXIT_KINDS, GUEST_BASE, buildGuest } from '../guests.js';
 import type { BenchResult } from '../report.js';
 import { median, sampleStats } from '../stats.js';
 import { timeIt, type BenchBudget } from '../vtx.js';
-import { Machine } from '../../src/machine/machine.js';
+import { Machine } from '../../dist/machine/machine.js';
 import type { Log } from './common.js';
 
 const K = 1000;
@@ -38,8 +39,9 @@ const LLQ = 'vmx:::exit { self->t = timestamp; } vmx:::entry /self->t/ { @ = llq
 const FIRE_LINE = /^(\s*)if \((?:[\w.]+ !== null && )?([\w.]+)\.enabled\) \2\.fire\(.*\);\s*$/;
 
 /**
- * Copy src/ (with package.json and tsconfig.json, so tsx compiles it exactly as the original) to a
- * temporary directory; with `strip`, delete every probe firing statement.
+ * Copy src/ (with package.json and tsconfig.json) to a temporary directory and build it with tsc
+ * exactly as `npm run bench` builds the original into dist/; with `strip`, delete every probe
+ * firing statement first.
  */
 export function copyTree(root: string, strip: boolean): { dir: string; removed: number } {
   const dir = mkdtempSync(join(tmpdir(), strip ? 'vtx-bench-noprobes-' : 'vtx-bench-probes-'));
@@ -72,6 +74,12 @@ export function copyTree(root: string, strip: boolean): { dir: string; removed: 
   return { dir, removed };
 }
 
+/** Build a copy made by copyTree with the project's own tsc (node_modules linked for types). */
+export function buildCopy(root: string, dir: string): void {
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { stdio: 'inherit' });
+}
+
 type MachineCtor = typeof Machine;
 
 function cpuidMachine(ctor: MachineCtor, bios: Uint8Array, programs: string[]): { batch: () => void; m: Machine } {
@@ -95,7 +103,9 @@ export async function probeSuite(root: string, budget: BenchBudget, log: Log): P
   const removed = stripped.removed;
   try {
     if (removed < 10) throw new Error(`probe bench: only ${removed} probe firing statements found to compile out; the FIRE_LINE pattern no longer matches the source`);
-    const load = async (dir: string): Promise<MachineCtor> => ((await import(pathToFileURL(join(dir, 'src', 'machine', 'machine.ts')).href)) as { Machine: MachineCtor }).Machine;
+    buildCopy(root, stripped.dir);
+    buildCopy(root, plain.dir);
+    const load = async (dir: string): Promise<MachineCtor> => ((await import(pathToFileURL(join(dir, 'dist', 'machine', 'machine.js')).href)) as { Machine: MachineCtor }).Machine;
     const off = cpuidMachine(Machine, bios, []);
     const count = cpuidMachine(Machine, bios, [COUNT]);
     const llq = cpuidMachine(Machine, bios, [LLQ]);

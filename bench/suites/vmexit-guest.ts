@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Machine } from '../../src/machine/machine.js';
+import { Machine } from '../../dist/machine/machine.js';
 import type { BenchResult } from '../report.js';
 import { bootToEnd } from '../vtx.js';
 import type { Log } from './common.js';

@@ -175,6 +175,9 @@ export class Cpu implements LazyFlags {
   activity: Activity = Activity.ACTIVE;
   interruptibility = 0;
   nmiPending = false;
+  /** An INIT signal is pending (delivered at the next instruction boundary; in VMX non-root
+   *  operation it causes a VM exit, SDM "INIT signal"). Set `eventCheck` along with it. */
+  initPending = false;
   /** Applied to physical addresses by the Mmu (A20 gate): 0xFFFFFFFF or ~0x100000, as int32. */
   a20Mask = -1;
 

@@ -463,6 +463,15 @@ export class Vcpu {
 
   // ------------------------------------------------------------------ the run loop
 
+  /**
+   * Deliver an INIT signal to this vCPU (an INIT IPI from the local APIC). In VMX non-root
+   * operation it causes an INIT-signal VM exit (reason 3) at the next instruction boundary.
+   */
+  signalInit(): void {
+    this.cpu.initPending = true;
+    this.cpu.eventCheck = true;
+  }
+
   /** CS selector and EIP of the guest (for reports). */
   csEip(): { cs: number; eip: number } {
     if (this.inGuest) return { cs: this.cpu.seg[1]!.selector, eip: this.cpu.eip };
@@ -694,6 +703,19 @@ export class Vcpu {
     const cpu = this.cpu;
     const regs = cpu.regs;
     switch (e.reason as BasicExitReason) {
+      case Exit.INIT_SIGNAL:
+        // INIT to the bootstrap processor (an INIT IPI to itself): like KVM's
+        // kvm_vcpu_reset(init_event), the vCPU restarts at the reset vector with the reset state;
+        // memory and devices keep theirs. A fresh VMCS launch: VMCLEAR, VMPTRLD, then VMLAUNCH.
+        this.check('VMCLEAR', this.vmx.vmclear(this.hv(HV_VMCS)));
+        this.check('VMPTRLD', this.vmx.vmptrld(this.hv(HV_VMCS)));
+        this.procBased &= ~ProcCtl.INTERRUPT_WINDOW_EXITING;
+        this.wr(F.CPU_BASED_VM_EXEC_CONTROL, this.procBased);
+        this.wr(F.VM_ENTRY_INTR_INFO_FIELD, 0);
+        this.pendingException = -1;
+        this.guestMsrs.clear();
+        this.resetToFirmware();
+        return null;
       case Exit.EXTERNAL_INTERRUPT:
         // The kick: nothing to do; the pending guest interrupt is injected at the next entry.
         return null;
@@ -778,7 +800,6 @@ export class Vcpu {
       case Exit.NMI_WINDOW:
       case Exit.MONITOR_TRAP_FLAG:
       case Exit.PREEMPTION_TIMER:
-      case Exit.INIT_SIGNAL:
       case Exit.SIPI:
       case Exit.GETSEC:
       case Exit.RSM:

@@ -158,6 +158,7 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
       onDebugcon: (b) => this.emit('debugcon', Uint8Array.of(b)),
       onDebugExit: (status) => this.stop({ kind: 'debug-exit', status }),
       onReset: (source: string) => this.stop({ kind: 'reset', source }),
+      onInit: () => this.vcpus[0]?.signalInit(),
     });
 
     const vmexitCostNs = opts.vmexitCostNs ?? 1000;

@@ -63,6 +63,8 @@ export interface PcOptions {
   onDebugExit: (status: number) => void;
   /** A system reset request, with the device that made it. */
   onReset: (source: string) => void;
+  /** An INIT IPI reached the bootstrap processor (its own local APIC sent it). */
+  onInit: () => void;
 }
 
 export interface Pc {
@@ -135,7 +137,15 @@ export function buildPc(o: PcOptions): Pc {
     const b = ioapic.pin(n === 0 ? 2 : n);
     return { set: (level) => { a.set(level); b.set(level); } };
   };
-  const lapic = new Lapic({ name: 'lapic', clock: o.clock, pic, onEoi: (vector: number) => ioapic.eoi(vector) });
+  const lapic = new Lapic({ name: 'lapic', clock: o.clock, pic, onEoi: (vector: number) => ioapic.eoi(vector), onIpi: (lo: number, hi: number) => {
+    // ICR (SDM Vol. 3A "Interrupt Command Register"): delivery mode 10:8 (101 = INIT), level 14
+    // (1 = assert; INIT level de-assert sends nothing), shorthand 19:18 (0 destination field,
+    // 2 all including self, 3 all excluding self), destination 63:56. One CPU: APIC ID 0.
+    if (((lo >>> 8) & 7) !== 5 || (lo & 0x4000) === 0) return;
+    const shorthand = (lo >>> 18) & 3;
+    const toSelf = shorthand === 2 || (shorthand === 0 && (lo & 0x800 ? ((hi >>> 24) & 1) !== 0 : (hi >>> 24) === 0 || (hi >>> 24) === 0xff));
+    if (toSelf) o.onInit();
+  } });
   ioapic.connect(lapic);
 
   const pit = new Pit8254({ clock: o.clock, irq0: isaIrq(0) });

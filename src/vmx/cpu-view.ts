@@ -61,6 +61,8 @@ export interface VmxCpu {
   activity: number;
   interruptibility: number;
   nmiPending: boolean;
+  /** A pending INIT signal (VM exit 3 at the next instruction boundary in non-root operation). */
+  initPending?: boolean;
   a20Mask: number;
   /** IA32_FEATURE_CONTROL (VMXON requires lock and enable-outside-SMX). */
   featureControl: number;

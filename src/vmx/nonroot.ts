@@ -162,7 +162,7 @@ export class NonRootHooksImpl implements NonRootHooks {
 
   private updateEventCheck(): void {
     const cpu = this.vmx.cpu;
-    cpu.eventCheck = this.mtfPending || this.timerActive || this.vmx.cpu.intc !== null ||
+    cpu.eventCheck = this.mtfPending || this.timerActive || this.vmx.cpu.intc !== null || cpu.initPending === true ||
       (cpu.interruptibility & Interruptibility.NMI) !== 0 ||
       (this.proc & (ProcCtl.MONITOR_TRAP_FLAG | ProcCtl.INTERRUPT_WINDOW_EXITING | ProcCtl.NMI_WINDOW_EXITING)) !== 0;
   }
@@ -389,6 +389,13 @@ export class NonRootHooksImpl implements NonRootHooks {
     const proc = this.proc;
     const intr0 = cpu.interruptibility;
     this.nmiBlockedAtBoundary = (intr0 & Interruptibility.NMI) !== 0;
+    // INIT (SDM "Signals"): in VMX non-root operation an INIT signal always causes a VM exit; it has
+    // priority over MTF, the preemption timer, NMIs and external interrupts.
+    if (cpu.initPending === true) {
+      cpu.initPending = false;
+      this.info(R.INIT_SIGNAL, 0, false);
+      this.vmx.exitAndUnwind();
+    }
     // Fast path for the common quiet boundary (e.g. interrupt-window exiting armed while the
     // guest runs with IF = 0): no MTF, NMI-window, timer or interrupt source, no NMI blocking to
     // track, and the interrupt window closed. Then nothing below can fire and updateEventCheck()
