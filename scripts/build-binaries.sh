@@ -40,7 +40,7 @@ build guests/hello      hello.asm      hello.img
 build guests/demo       demo.asm       demo.img
 build guests/pmode      pmode.asm      pmode.img
 build guests/multiboot  multiboot.asm  multiboot.elf
-build guests/multiboot  multiboot.asm  multiboot-aout.bin -DAOUT
+build guests/multiboot  multiboot-aout.asm  multiboot-aout.bin
 build guests/devcheck   devcheck.asm   devcheck.img
 build guests/exitstorm  exitstorm.asm  exitstorm.img
 build guests/vmexit     vmexit.asm     vmexit.img

@@ -14,7 +14,7 @@
 ; then PASS.  Module and info addresses are not printed: they depend on loader placement.
 ; Exit: isa-debug-exit with 0 on PASS (QEMU status 1), 1 on FAIL (status 3).
 ; Build: nasm -f bin -o multiboot.elf multiboot.asm
-;        nasm -f bin -DAOUT -o multiboot-aout.bin multiboot.asm
+;        nasm -f bin -o multiboot-aout.bin multiboot-aout.asm   (defines AOUT, includes this file)
 
         bits 32
         org 0x100000
