@@ -235,7 +235,8 @@ suite
     process.stdout.write(`${String(ev.target)}  (${ns.toFixed(2)} ns/instruction)\n`);
   })
   .on('complete', function (this: Benchmark.Suite) {
-    const s = this[0] as Benchmark.Target, t = this[1] as Benchmark.Target;
+    const list = this as unknown as ArrayLike<Benchmark.Target>;
+    const s = list[0]!, t = list[1]!;
     process.stdout.write(`switch / table: ${(s.hz! / t.hz!).toFixed(3)} (> 1: the switch is faster); ` +
       `${insns.length} instructions per pass; node ${process.version}\n`);
   })
