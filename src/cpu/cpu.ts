@@ -551,13 +551,13 @@ export class Cpu implements LazyFlags {
   /** Fetch through the TLB and the code cache; decodes on a miss. */
   private fetchSlow(cs: Segment, eip: number, lin: number, bits: 16 | 32): Insn {
     const off = lin & 0xfff;
-    let hp = this.mmu.tlbExec[lin >>> 12]!;
+    let hp = this.mmu.tlbExec[lin >>> 12]! - 1;
     if (hp === -1) {
       const pa = this.mmu.translate(lin, this.accessBits(Access.EXECUTE));
-      hp = this.mmu.tlbExec[lin >>> 12]!;
+      hp = this.mmu.tlbExec[lin >>> 12]! - 1;
       if (hp === -1 && pa < this.ram.length) hp = pa - (pa & 0xfff);
     }
-    const tlbMapped = hp !== -1 && this.mmu.tlbExec[lin >>> 12] === hp;
+    const tlbMapped = hp !== -1 && this.mmu.tlbExec[lin >>> 12]! - 1 === hp;
     const src = this.fetchSrc;
     src.lin = lin;
     src.eip = eip;
@@ -604,7 +604,7 @@ export class Cpu implements LazyFlags {
 
   /** Code-fetch read of one byte at a linear address (second page of a crossing instruction). */
   fetchLinear8(lin: number): number {
-    const hp = this.mmu.tlbExec[lin >>> 12]!;
+    const hp = this.mmu.tlbExec[lin >>> 12]! - 1;
     if (hp !== -1) return this.ram[hp + (lin & 0xfff)]!;
     return this.readPhys8(this.mmu.translate(lin, this.accessBits(Access.EXECUTE)));
   }
@@ -712,7 +712,7 @@ export class Cpu implements LazyFlags {
   }
 
   readLinear8(lin: number): number {
-    const hp = this.mmu.tlbRead[lin >>> 12]!;
+    const hp = this.mmu.tlbRead[lin >>> 12]! - 1;
     if (hp !== -1) return this.ram[hp + (lin & 0xfff)]!;
     return this.readPhys8(this.mmu.translate(lin, this.accessBits(Access.READ)));
   }
@@ -720,7 +720,7 @@ export class Cpu implements LazyFlags {
   readLinear16(lin: number): number {
     const o = lin & 0xfff;
     if (o <= 0xffe) {
-      const hp = this.mmu.tlbRead[lin >>> 12]!;
+      const hp = this.mmu.tlbRead[lin >>> 12]! - 1;
       if (hp !== -1) {
         const a = hp + o;
         const ram = this.ram;
@@ -735,7 +735,7 @@ export class Cpu implements LazyFlags {
   readLinear32(lin: number): number {
     const o = lin & 0xfff;
     if (o <= 0xffc) {
-      const hp = this.mmu.tlbRead[lin >>> 12]!;
+      const hp = this.mmu.tlbRead[lin >>> 12]! - 1;
       if (hp !== -1) {
         const a = hp + o;
         const ram = this.ram;
@@ -748,7 +748,7 @@ export class Cpu implements LazyFlags {
   }
 
   writeLinear8(lin: number, v: number): void {
-    const hp = this.mmu.tlbWrite[lin >>> 12]!;
+    const hp = this.mmu.tlbWrite[lin >>> 12]! - 1;
     if (hp !== -1) {
       const a = hp + (lin & 0xfff);
       this.ram[a] = v;
@@ -761,7 +761,7 @@ export class Cpu implements LazyFlags {
   writeLinear16(lin: number, v: number): void {
     const o = lin & 0xfff;
     if (o <= 0xffe) {
-      const hp = this.mmu.tlbWrite[lin >>> 12]!;
+      const hp = this.mmu.tlbWrite[lin >>> 12]! - 1;
       if (hp !== -1) {
         const a = hp + o;
         const ram = this.ram;
@@ -779,7 +779,7 @@ export class Cpu implements LazyFlags {
   writeLinear32(lin: number, v: number): void {
     const o = lin & 0xfff;
     if (o <= 0xffc) {
-      const hp = this.mmu.tlbWrite[lin >>> 12]!;
+      const hp = this.mmu.tlbWrite[lin >>> 12]! - 1;
       if (hp !== -1) {
         const a = hp + o;
         const ram = this.ram;

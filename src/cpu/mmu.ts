@@ -61,39 +61,43 @@ const PDPTE_RSVD_LO = 0x1e6;
 /**
  * One set of TLB arrays for one privilege class of one context.
  *
- *   read/write/exec[linear >>> 12]  host-physical page base, or -1
+ *   read/write/exec[linear >>> 12]  host-physical page base + 1, or 0 (no entry). Zero for
+ *                                   "empty" keeps fresh arrays untouched, so the OS backs only the
+ *                                   pages that hold entries (12 MiB per set would otherwise be
+ *                                   resident). Readers subtract 1: -1 then means "no entry".
  *   global[linear >>> 12]           1 when the entry came from a global leaf (CR4.PGE)
  *   log[0..count)                   pages filled since the last flush (all, if overflow)
  */
 class TlbSet {
-  readonly read = new Int32Array(PAGES).fill(-1);
-  readonly write = new Int32Array(PAGES).fill(-1);
-  readonly exec = new Int32Array(PAGES).fill(-1);
+  readonly read = new Int32Array(PAGES);
+  readonly write = new Int32Array(PAGES);
+  readonly exec = new Int32Array(PAGES);
   readonly global = new Uint8Array(PAGES);
   readonly log = new Int32Array(FILL_LOG);
   count = 0;
   overflow = false;
 
   fill(page: number, base: number, kind: number, global: boolean): void {
-    if (this.read[page] === -1 && this.write[page] === -1 && this.exec[page] === -1) {
+    if (this.read[page] === 0 && this.write[page] === 0 && this.exec[page] === 0) {
       if (this.count < FILL_LOG) this.log[this.count++] = page;
       else this.overflow = true;
     }
     this.global[page] = global ? 1 : 0;
+    const e = base + 1;
     if (kind === 2) {
-      this.write[page] = base;
-      this.read[page] = base;
+      this.write[page] = e;
+      this.read[page] = e;
     } else if (kind === 4) {
-      this.exec[page] = base;
+      this.exec[page] = e;
     } else {
-      this.read[page] = base;
+      this.read[page] = e;
     }
   }
 
   clearPage(page: number): void {
-    this.read[page] = -1;
-    this.write[page] = -1;
-    this.exec[page] = -1;
+    this.read[page] = 0;
+    this.write[page] = 0;
+    this.exec[page] = 0;
     this.global[page] = 0;
   }
 
@@ -107,14 +111,14 @@ class TlbSet {
           if (g[p] !== 0) {
             if (this.count < FILL_LOG) this.log[this.count++] = p;
             else this.overflow = true;
-          } else if (this.read[p] !== -1 || this.write[p] !== -1 || this.exec[p] !== -1) {
+          } else if (this.read[p] !== 0 || this.write[p] !== 0 || this.exec[p] !== 0) {
             this.clearPage(p);
           }
         }
       } else {
-        this.read.fill(-1);
-        this.write.fill(-1);
-        this.exec.fill(-1);
+        this.read.fill(0);
+        this.write.fill(0);
+        this.exec.fill(0);
         this.global.fill(0);
         this.count = 0;
         this.overflow = false;
@@ -527,7 +531,7 @@ export class Mmu {
     const acc = Access.READ | (user ? 0 : ACCESS_SUPERVISOR);
     if ((linear & 0xfff) + size <= 4096) {
       // The fast array is valid when it belongs to the privilege class of this access.
-      const fast = user === this.userClass ? this.tlbRead[linear >>> 12]! : -1;
+      const fast = user === this.userClass ? this.tlbRead[linear >>> 12]! - 1 : -1;
       const hpa = fast !== -1 ? fast + (linear & 0xfff) : this.translateAs(linear, acc, user);
       return size === 4 ? physRead32(this.cpu, hpa) : size === 2 ? physRead16(this.cpu, hpa) : physRead8(this.cpu, hpa);
     }
@@ -541,7 +545,7 @@ export class Mmu {
     linear >>>= 0;
     const acc = Access.WRITE | (user ? 0 : ACCESS_SUPERVISOR);
     if ((linear & 0xfff) + size <= 4096) {
-      const fast = user === this.userClass ? this.tlbWrite[linear >>> 12]! : -1;
+      const fast = user === this.userClass ? this.tlbWrite[linear >>> 12]! - 1 : -1;
       const hpa = fast !== -1 ? fast + (linear & 0xfff) : this.translateAs(linear, acc, user);
       if (size === 4) physWrite32(this.cpu, hpa, value);
       else if (size === 2) physWrite16(this.cpu, hpa, value);

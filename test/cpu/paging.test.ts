@@ -114,10 +114,10 @@ describe('32-bit paging', () => {
     const { cpu } = makeSys();
     setup32(cpu);
     cpu.mmu.translate(0x202000, R);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(0x301000);
-    expect(cpu.mmu.tlbWrite[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(0x301000);
+    expect(cpu.mmu.tlbWrite[0x202]! - 1).toBe(-1);
     cpu.mmu.translate(0x202000, W);
-    expect(cpu.mmu.tlbWrite[0x202]).toBe(0x301000);
+    expect(cpu.mmu.tlbWrite[0x202]! - 1).toBe(0x301000);
   });
 
   it('TLB entries are per privilege class (cplChanged)', () => {
@@ -125,11 +125,11 @@ describe('32-bit paging', () => {
     setup32(cpu);
     setCpl(cpu, 3);
     cpu.mmu.translate(0x201000, R);
-    expect(cpu.mmu.tlbRead[0x201]).toBe(0x300000);
+    expect(cpu.mmu.tlbRead[0x201]! - 1).toBe(0x300000);
     setCpl(cpu, 0);
-    expect(cpu.mmu.tlbRead[0x201]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x201]! - 1).toBe(-1);
     setCpl(cpu, 3);
-    expect(cpu.mmu.tlbRead[0x201]).toBe(0x300000);
+    expect(cpu.mmu.tlbRead[0x201]! - 1).toBe(0x300000);
   });
 
   it('global page survives MOV CR3 but not INVLPG; non-global pages are flushed by MOV CR3', () => {
@@ -139,22 +139,22 @@ describe('32-bit paging', () => {
     w32(cpu, PT + 0x202 * 4, 0x301000 | 0x103); // global
     cpu.mmu.translate(0x202000, R);
     cpu.mmu.translate(0x203000, R);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(0x301000);
-    expect(cpu.mmu.tlbRead[0x203]).toBe(0x302000);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(0x301000);
+    expect(cpu.mmu.tlbRead[0x203]! - 1).toBe(0x302000);
     // Remap both in memory: the TLB keeps the old translations until flushed.
     w32(cpu, PT + 0x202 * 4, 0x305000 | 0x103);
     w32(cpu, PT + 0x203 * 4, 0x306000 | 0x003);
     writeCr3(cpu, PD);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(0x301000);
-    expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(0x301000);
+    expect(cpu.mmu.tlbRead[0x203]! - 1).toBe(-1);
     expect(cpu.mmu.translate(0x203000, R)).toBe(0x306000);
     cpu.mmu.invlpg(0x202abc);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(-1);
     expect(cpu.mmu.translate(0x202000, R)).toBe(0x305000);
     // Clearing CR4.PGE flushes everything, global entries included.
     cpu.mmu.translate(0x202000, R);
     writeCr4(cpu, cpu.cr4 & ~Cr4.PGE);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(-1);
   });
 
   it('A20 mask applies to physical addresses', () => {
@@ -242,7 +242,7 @@ describe('PAE paging', () => {
     setCpl(cpu, 3);
     expect(cpu.mmu.translate(0x202000, R | ACCESS_SUPERVISOR)).toBe(0x301000);
     // …and do not fill the user-class TLB.
-    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(-1);
   });
 
   it('setContext keeps tagged translations apart; flushContext drops one tag', () => {
@@ -250,19 +250,19 @@ describe('PAE paging', () => {
     setup32(cpu);
     cpu.mmu.translate(0x202000, R);
     cpu.mmu.setContext(5);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(-1);
     cpu.mmu.translate(0x203000, R);
     cpu.mmu.setContext(0);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(0x301000);
-    expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(0x301000);
+    expect(cpu.mmu.tlbRead[0x203]! - 1).toBe(-1);
     cpu.mmu.flushContext(5);
     cpu.mmu.setContext(5);
-    expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x203]! - 1).toBe(-1);
     // More tags than kept: the least recently used one is recycled empty.
     cpu.mmu.translate(0x203000, R);
     for (const t of [6, 7, 8, 9]) cpu.mmu.setContext(t);
     cpu.mmu.setContext(5);
-    expect(cpu.mmu.tlbRead[0x203]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x203]! - 1).toBe(-1);
     expect(cpu.mmu.context).toBe(5);
   });
 });
@@ -297,7 +297,7 @@ describe('Mmu helpers', () => {
     expect(cpu.mmu.probe(0x412345)).toBe(0x12345);
     expect(cpu.mmu.probe(0x200000)).toBe(-1);
     expect(r32(cpu, PT + 0x202 * 4)).toBe(before);
-    expect(cpu.mmu.tlbRead[0x202]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x202]! - 1).toBe(-1);
   });
 
   it('pages outside RAM are never cached in the fast arrays', () => {
@@ -305,7 +305,7 @@ describe('Mmu helpers', () => {
     setup32(cpu);
     w32(cpu, PT + 0x204 * 4, 0xfee00000 | 3); // beyond the 4 MiB of RAM
     expect(cpu.mmu.translate(0x204010, R)).toBe(0xfee00010);
-    expect(cpu.mmu.tlbRead[0x204]).toBe(-1);
+    expect(cpu.mmu.tlbRead[0x204]! - 1).toBe(-1);
   });
 });
 

@@ -180,14 +180,14 @@ function bulkMovsStos(cpu: Cpu, movs: boolean, srcSeg: number, size: number, max
   const si = regs[Reg.ESI]! >>> 0;
   if (movs) {
     const sLin = cpu.segRead(srcSeg, si, size);
-    const sHp = cpu.mmu.tlbRead[sLin >>> 12]!;
+    const sHp = cpu.mmu.tlbRead[sLin >>> 12]! - 1;
     if (sHp === -1) return 0;
     n = Math.min(n, elementsWithinLimit(cpu, srcSeg, si, size), ((4096 - (sLin & 0xfff)) / size) | 0);
     src = sHp + (sLin & 0xfff);
   }
   const di = regs[Reg.EDI]! >>> 0;
   const dLin = cpu.segWrite(SReg.ES, di, size);
-  const dHp = cpu.mmu.tlbWrite[dLin >>> 12]!;
+  const dHp = cpu.mmu.tlbWrite[dLin >>> 12]! - 1;
   if (dHp === -1) return 0;
   n = Math.min(n, elementsWithinLimit(cpu, SReg.ES, di, size), ((4096 - (dLin & 0xfff)) / size) | 0);
   if (n <= 0) return 0;
