@@ -92,7 +92,8 @@ export class CpuidTable {
    * CPUID with EAX = `eax`, ECX = `ecx`: [EAX, EBX, ECX, EDX] as int32. A leaf above the maximum
    * returns the highest basic leaf's data (Intel behaviour); unset leaves below it return zeros.
    * `vmx` (default: the `vmx` field) decides leaf 1 ECX bit 5; exec/system.ts passes
-   * `cpu.vmxCapabilities !== null`.
+   * `cpu.vmxCapabilities !== null`. The returned array is this table's one result buffer, reused by
+   * the next lookup (no allocation per CPUID, which exits on every guest CPUID): copy it to keep it.
    */
   lookup(eax: number, ecx: number, vmx: boolean = this.vmx): [number, number, number, number] {
     void ecx;
@@ -102,10 +103,17 @@ export class CpuidTable {
     } else if (leaf > this.maxBasic) {
       leaf = this.maxBasic;
     }
+    const out = this.out;
     const r = this.leaves.get(leaf);
-    if (r === undefined) return [0, 0, 0, 0];
+    if (r === undefined) {
+      out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0;
+      return out;
+    }
     let c = r[2];
     if (leaf === 1) c = vmx ? c | CpuidEcx.VMX : c & ~CpuidEcx.VMX;
-    return [r[0], r[1], c, r[3]];
+    out[0] = r[0]; out[1] = r[1]; out[2] = c; out[3] = r[3];
+    return out;
   }
+
+  private readonly out: [number, number, number, number] = [0, 0, 0, 0];
 }

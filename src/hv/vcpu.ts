@@ -66,6 +66,9 @@ export type VcpuStop =
   | { kind: 'breakpoint'; exit: ExitEvent }
   | { kind: 'error'; message: string };
 
+const STOP_OK: VcpuStop = Object.freeze({ kind: 'ok' as const });
+const STOP_HALTED: VcpuStop = Object.freeze({ kind: 'halted-forever' as const });
+
 export interface VcpuOptions {
   id: number;
   machine: { name: string; readonly stopping: boolean; emit(event: 'vmexit', e: ExitEvent): boolean; emit(event: 'vmentry', vcpu: number, rip: number): boolean; listenerCount(event: string): number };
@@ -497,7 +500,7 @@ export class Vcpu {
       if (!this.inGuest) {
         // The machine is stopping (isa-debug-exit, a probe's exit(), requestStop): do not
         // re-enter the guest, so no instruction runs after the one that ended the run.
-        if (this.machine.stopping) return { kind: 'ok' };
+        if (this.machine.stopping) return STOP_OK;
         if (this.halted) {
           const r = this.wait();
           if (r !== null) return r;
@@ -531,7 +534,7 @@ export class Vcpu {
         case StopReason.BUDGET:
           break;
         case StopReason.REQUESTED:
-          return { kind: 'ok' };
+          return STOP_OK;
         case StopReason.HALT:
         case StopReason.SHUTDOWN:
           // Root-mode halts cannot happen while the guest runs with HLT exiting.
@@ -547,7 +550,7 @@ export class Vcpu {
         cpu.eventCheck = true;
       }
     }
-    return { kind: 'ok' };
+    return STOP_OK;
   }
 
   private matches(e: ExitEvent, s: { reason?: number; count?: number; when?: (e: ExitEvent) => boolean }): boolean {
@@ -573,12 +576,12 @@ export class Vcpu {
         this.wr(F.GUEST_ACTIVITY_STATE, Activity.ACTIVE);
         return null;
       }
-      if ((rflags & Flag.IF) === 0 || clock.nextDeadline === Infinity) return { kind: 'halted-forever' };
+      if ((rflags & Flag.IF) === 0 || clock.nextDeadline === Infinity) return STOP_HALTED;
       clock.advanceTo(clock.nextDeadline);
       clock.runDue();
-      if (this.machine.stopping) return { kind: 'ok' };
+      if (this.machine.stopping) return STOP_OK;
     }
-    return { kind: 'halted-forever' };
+    return STOP_HALTED;
   }
 
   /** VM entry: inject what is pending, VMLAUNCH or VMRESUME. */
@@ -876,7 +879,8 @@ export class Vcpu {
   private completeAgainstBus(e: ExitEvent, what: 'mmio' | 'io'): VcpuStop | null {
     const cpu = this.cpu;
     const hooks = this.vmx.hooks;
-    const pages: number[] = [];
+    const pages = this.mmioPages;
+    pages.length = 0;
     // `e` is the reused exit record: keep what the retry logic compares against.
     const rip = e.guestRip;
     const reason = e.reason;
@@ -886,12 +890,11 @@ export class Vcpu {
     for (let attempt = 0; attempt < 4; attempt++) {
       const r = this.enter();
       if (r !== null) return r;
-      let restore: (() => void) | null = null;
       if (what === 'mmio') {
         pages.push(Math.floor(gpa / 4096));
-        hooks.mmioWindow = (gpa: number) => pages.includes(Math.floor(gpa / 4096));
+        hooks.mmioWindow = this.mmioWindow;
       } else {
-        restore = this.openIoPorts(qual >>> 16, (qual & 7) + 1);
+        this.openIoPorts(qual >>> 16, (qual & 7) + 1);
       }
       const before = cpu.instructionsRetired;
       let stop: StopReason;
@@ -899,10 +902,10 @@ export class Vcpu {
         stop = cpu.run(1);
       } finally {
         hooks.mmioWindow = null;
-        if (restore) restore();
+        if (what === 'io') this.closeIoPorts();
       }
       this.clock.runDue();
-      if (stop === StopReason.REQUESTED) return { kind: 'ok' };
+      if (stop === StopReason.REQUESTED) return STOP_OK;
       if (stop !== StopReason.VMEXIT) return null;
       this.inGuest = false;
       const next = this.readExit();
@@ -917,52 +920,77 @@ export class Vcpu {
     return { kind: 'error', message: `hypervisor: could not complete the ${what === 'mmio' ? `MMIO access at guest-physical 0x${firstGpa.toString(16)}` : 'string I/O'} at 0x${rip.toString(16)}` };
   }
 
-  /** Clear the I/O-bitmap bits of ports [port, port+size); returns the undo. */
-  private openIoPorts(port: number, size: number): () => void {
+  /** Pages of the instruction being completed whose MMIO accesses go to the bus. */
+  private readonly mmioPages: number[] = [];
+  private readonly mmioWindow = (gpa: number): boolean => this.mmioPages.includes(Math.floor(gpa / 4096));
+  /** I/O-bitmap bytes opened for one string I/O instruction, and their saved values. */
+  private readonly ioOpened = new Int32Array(4);
+  private readonly ioSaved = new Uint8Array(4);
+  private ioOpenedCount = 0;
+
+  /** Clear the I/O-bitmap bits of ports [port, port+size) for one instruction. */
+  private openIoPorts(port: number, size: number): void {
     const host = this.pc.host;
-    const saved: Array<[number, number]> = [];
+    let n = 0;
     for (let p = port; p < port + size && p <= 0xffff; p++) {
       const byte = this.hv(p < 0x8000 ? HV_IO_BITMAP_A : HV_IO_BITMAP_B) + ((p & 0x7fff) >> 3);
-      saved.push([byte, host[byte]!]);
+      this.ioOpened[n] = byte;
+      this.ioSaved[n] = host[byte]!;
+      n++;
       host[byte]! &= ~(1 << (p & 7));
     }
-    return () => {
-      for (const [b, v] of saved) host[b] = v;
-    };
+    this.ioOpenedCount = n;
   }
 
-  private msrValue(index: number): [number, number] | undefined {
+  /** Undo openIoPorts (in reverse, so a byte opened twice gets its original value back). */
+  private closeIoPorts(): void {
+    const host = this.pc.host;
+    for (let i = this.ioOpenedCount - 1; i >= 0; i--) host[this.ioOpened[i]!] = this.ioSaved[i]!;
+    this.ioOpenedCount = 0;
+  }
+
+  private msr(lo: number, hi: number): true {
+    this.msrLo = lo;
+    this.msrHi = hi;
+    return true;
+  }
+
+  /** Result of msrValue (no array per RDMSR exit). */
+  private msrLo = 0;
+  private msrHi = 0;
+
+  /** The guest's value of MSR `index` into msrLo/msrHi; false when the MSR does not exist (#GP). */
+  private msrValue(index: number): boolean {
     const own = this.guestMsrs.get(index);
-    if (own) return own;
+    if (own) return this.msr(own[0], own[1]);
     switch (index) {
       case 0x10: { // IA32_TSC
         const t = this.cpu.tsc();
-        return [t >>> 0, Math.floor(t / 2 ** 32) >>> 0];
+        return this.msr(t >>> 0, Math.floor(t / 2 ** 32) >>> 0);
       }
-      case 0x1b: return [0xfee00900, 0]; // IA32_APIC_BASE: BSP, enabled, default base
-      case 0x3a: return [1, 0]; // IA32_FEATURE_CONTROL: locked, VMX disabled (no nested VMX)
-      case 0x1a0: return [1, 0]; // IA32_MISC_ENABLE: fast strings
-      case 0xfe: return [0x508, 0]; // IA32_MTRRCAP: 8 variable, fixed, WC
-      case 0x2ff: return [0, 0]; // IA32_MTRR_DEF_TYPE
-      case 0x277: return [this.rd(F.GUEST_IA32_PAT), this.rd(F.GUEST_IA32_PAT_HIGH)];
-      case 0xc0000080: return [this.rd(F.GUEST_IA32_EFER), 0];
-      case 0x8b: return [0, 0]; // IA32_BIOS_SIGN_ID
-      case 0x17: return [0, 0]; // IA32_PLATFORM_ID
+      case 0x1b: return this.msr(0xfee00900, 0); // IA32_APIC_BASE: BSP, enabled, default base
+      case 0x3a: return this.msr(1, 0); // IA32_FEATURE_CONTROL: locked, VMX disabled (no nested VMX)
+      case 0x1a0: return this.msr(1, 0); // IA32_MISC_ENABLE: fast strings
+      case 0xfe: return this.msr(0x508, 0); // IA32_MTRRCAP: 8 variable, fixed, WC
+      case 0x2ff: return this.msr(0, 0); // IA32_MTRR_DEF_TYPE
+      case 0x277: return this.msr(this.rd(F.GUEST_IA32_PAT), this.rd(F.GUEST_IA32_PAT_HIGH));
+      case 0xc0000080: return this.msr(this.rd(F.GUEST_IA32_EFER), 0);
+      case 0x8b: return this.msr(0, 0); // IA32_BIOS_SIGN_ID
+      case 0x17: return this.msr(0, 0); // IA32_PLATFORM_ID
       default:
-        if ((index >= 0x200 && index < 0x210) || index === 0x250 || index === 0x258 || index === 0x259 || (index >= 0x268 && index < 0x270)) return [0, 0];
-        return undefined;
+        if ((index >= 0x200 && index < 0x210) || index === 0x250 || index === 0x258 || index === 0x259 || (index >= 0x268 && index < 0x270)) return this.msr(0, 0);
+        return false;
     }
   }
 
   private handleRdmsr(e: ExitEvent): VcpuStop | null {
     const regs = this.cpu.regs;
-    const v = this.msrValue(regs[Reg.ECX]! >>> 0);
-    if (v === undefined) {
+    if (!this.msrValue(regs[Reg.ECX]! >>> 0)) {
       this.injectException(Vec.GP, 0);
       return null;
     }
-    regs[Reg.EAX] = v[0];
-    regs[Reg.EDX] = v[1];
+    regs[Reg.EAX] = this.msrLo;
+    regs[Reg.EDX] = this.msrHi;
     this.skip(e);
     return null;
   }
@@ -972,7 +1000,7 @@ export class Vcpu {
     const index = regs[Reg.ECX]! >>> 0;
     const lo = regs[Reg.EAX]! >>> 0;
     const hi = regs[Reg.EDX]! >>> 0;
-    if (this.msrValue(index) === undefined || index === 0xfe || index === 0x3a) {
+    if (!this.msrValue(index) || index === 0xfe || index === 0x3a) {
       this.injectException(Vec.GP, 0);
       return null;
     }

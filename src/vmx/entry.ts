@@ -40,25 +40,32 @@ export class EntryContext {
   intrInfo = 0; intrValid = false; intrType = 0; intrVector = 0;
   interruptibility = 0; activity = 0;
   unrestricted = false; ept = false; v86 = false;
-  constructor(readonly vmcs: Vmcs, readonly caps: VmxCapabilities, readonly ram: Uint8Array) {
-    const g = vmcs.get.bind(vmcs);
-    this.pin = g(F.PIN_BASED_VM_EXEC_CONTROL);
-    this.proc = g(F.CPU_BASED_VM_EXEC_CONTROL);
-    this.proc2 = (this.proc & ProcCtl.ACTIVATE_SECONDARY_CONTROLS) !== 0 ? g(F.SECONDARY_VM_EXEC_CONTROL) : 0;
-    this.exit = g(F.VM_EXIT_CONTROLS);
-    this.entry = g(F.VM_ENTRY_CONTROLS);
-    this.cr0 = g(F.GUEST_CR0);
-    this.cr4 = g(F.GUEST_CR4);
-    this.rflags = g(F.GUEST_RFLAGS);
-    this.intrInfo = g(F.VM_ENTRY_INTR_INFO_FIELD);
+  vmcs: Vmcs;
+  constructor(vmcs: Vmcs, readonly caps: VmxCapabilities, readonly ram: Uint8Array) {
+    this.vmcs = vmcs;
+    this.load(vmcs);
+  }
+  /** Re-read the fields the checks use from `vmcs` (one context serves every VM entry). */
+  load(vmcs: Vmcs): this {
+    this.vmcs = vmcs;
+    this.pin = vmcs.get(F.PIN_BASED_VM_EXEC_CONTROL);
+    this.proc = vmcs.get(F.CPU_BASED_VM_EXEC_CONTROL);
+    this.proc2 = (this.proc & ProcCtl.ACTIVATE_SECONDARY_CONTROLS) !== 0 ? vmcs.get(F.SECONDARY_VM_EXEC_CONTROL) : 0;
+    this.exit = vmcs.get(F.VM_EXIT_CONTROLS);
+    this.entry = vmcs.get(F.VM_ENTRY_CONTROLS);
+    this.cr0 = vmcs.get(F.GUEST_CR0);
+    this.cr4 = vmcs.get(F.GUEST_CR4);
+    this.rflags = vmcs.get(F.GUEST_RFLAGS);
+    this.intrInfo = vmcs.get(F.VM_ENTRY_INTR_INFO_FIELD);
     this.intrValid = (this.intrInfo & 0x80000000) !== 0;
     this.intrType = (this.intrInfo >>> 8) & 7;
     this.intrVector = this.intrInfo & 0xff;
-    this.interruptibility = g(F.GUEST_INTERRUPTIBILITY_INFO);
-    this.activity = g(F.GUEST_ACTIVITY_STATE);
+    this.interruptibility = vmcs.get(F.GUEST_INTERRUPTIBILITY_INFO);
+    this.activity = vmcs.get(F.GUEST_ACTIVITY_STATE);
     this.unrestricted = (this.proc2 & ProcCtl2.UNRESTRICTED_GUEST) !== 0;
     this.ept = (this.proc2 & ProcCtl2.ENABLE_EPT) !== 0;
     this.v86 = (this.rflags & Flag.VM) !== 0;
+    return this;
   }
   g(enc: number): number { return this.vmcs.get(enc); }
   /** A 64-bit address field is 4 KiB aligned and within the 32-bit structure width. */

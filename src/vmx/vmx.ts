@@ -101,6 +101,8 @@ export class Vmx {
   /** VM-entry instruction length while an injected event is being delivered, else -1. */
   private injectingLength = -1;
   private readonly regions = new Map<number, Vmcs>();
+  /** The VM-entry check context, reused by every VMLAUNCH/VMRESUME (no allocation per entry). */
+  private entryContext: EntryContext | null = null;
   /** TLB context tags per (VPID, EPTP) pair; tag 0 is the root / VPID-less context. */
   private readonly tags = new Map<number, number>();
   private nextTag = 1;
@@ -324,7 +326,7 @@ export class Vmx {
     if (launch && v.launched) return this.fail(E.VMLAUNCH_NONCLEAR_VMCS);
     if (!launch && !v.launched) return this.fail(E.VMRESUME_NONLAUNCHED_VMCS);
 
-    const c = new EntryContext(v, this.caps, cpu.phys.ram);
+    const c = this.entryContext === null ? (this.entryContext = new EntryContext(v, this.caps, cpu.phys.ram)) : this.entryContext.load(v);
     const chk = firstFailingCheck(c);
     this.lastFailedCheck = chk;
     if (chk !== null) {
