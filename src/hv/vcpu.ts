@@ -71,7 +71,7 @@ const STOP_HALTED: VcpuStop = Object.freeze({ kind: 'halted-forever' as const })
 
 export interface VcpuOptions {
   id: number;
-  machine: { name: string; readonly stopping: boolean; emit(event: 'vmexit', e: ExitEvent): boolean; emit(event: 'vmentry', vcpu: number, rip: number): boolean; listenerCount(event: string): number };
+  machine: { name: string; readonly stopping: boolean; emit(event: 'vmexit', e: ExitEvent): boolean; emit(event: 'vmentry', vcpu: number, rip: number): boolean; readonly listening: { vmexit: boolean; vmentry: boolean } };
   pc: Pc;
   clock: VirtualClock;
   stats: ExitStats;
@@ -623,7 +623,7 @@ export class Vcpu {
       this.exitStartMs = -1;
     }
     if (this.pEntry.enabled) this.pEntry.fire(this.cpu.eip, this.lastExitReason);
-    if (this.machine.listenerCount('vmentry') > 0) this.machine.emit('vmentry', this.id, this.cpu.eip);
+    if (this.machine.listening.vmentry) this.machine.emit('vmentry', this.id, this.cpu.eip);
   }
 
   /** Event injection at VM entry (KVM's inject_pending_event): exception, else interrupt. */
@@ -676,7 +676,7 @@ export class Vcpu {
     this.lastExitReason = e.reason;
     this.stats.recordExit(e.reason);
     if (this.pExit.enabled) this.pExit.fire(e.reason, e.qualification, e.guestRip, e.guestPhysical, e.instructionLength, full);
-    if (this.machine.listenerCount('vmexit') > 0) this.machine.emit('vmexit', { ...e });
+    if (this.machine.listening.vmexit) this.machine.emit('vmexit', { ...e });
     return e;
   }
 

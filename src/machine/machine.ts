@@ -23,7 +23,6 @@ import { builtinBiosPath } from './bundled.js';
 import { buildPc, type Pc } from './pc.js';
 import { Vcpu, type ExitEvent, type VcpuStop } from '../hv/vcpu.js';
 import { ExitStats } from '../hv/exit-stats.js';
-import { exitReasonName } from '../vmx/exit-reasons.js';
 import { ProbeRegistry } from '../probes/registry.js';
 import type { DProgram } from '../probes/registry.js';
 
@@ -109,8 +108,21 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
   private finished = false;
   readonly plan: BootPlan | null;
 
+  /** Whether anyone listens to the per-exit events: one property read on the exit path when not. */
+  readonly listening = { vmexit: false, vmentry: false };
+
   constructor(opts: MachineOptions = {}) {
     super();
+    const track = (): void => {
+      this.listening.vmexit = this.listenerCount('vmexit') > 0;
+      this.listening.vmentry = this.listenerCount('vmentry') > 0;
+    };
+    // 'newListener' fires before the listener is added, 'removeListener' after it is removed.
+    this.on('newListener' as never, ((event: string) => {
+      if (event === 'vmexit') this.listening.vmexit = true;
+      else if (event === 'vmentry') this.listening.vmentry = true;
+    }) as never);
+    this.on('removeListener' as never, track as never);
     this.name = opts.name ?? 'vtx0';
     const memory = opts.memory ?? 32 << 20;
     if (!Number.isInteger(memory) || memory < 2 << 20 || memory > 2 ** 31 || memory % 4096 !== 0) {
@@ -325,9 +337,6 @@ export class Machine extends (EventEmitter as new () => TypedEmitter<MachineEven
     return { exits: this.exitStats.toJSON(), instructions: this.clock.retired, exit_count: this.exitStats.total, virtual_ns: this.clock.now() };
   }
 
-  static reasonName(reason: number): string {
-    return exitReasonName(reason);
-  }
 }
 
 export type { ExitEvent, E820Entry };

@@ -70,3 +70,18 @@ describe('serial output', () => {
     expect(Buffer.concat(chunks).toString()).toBe('A');
   });
 });
+
+describe('vmexit events', () => {
+  it('are delivered while a listener is attached, and not after it is removed', () => {
+    const m = machine();
+    const seen: number[] = [];
+    const l = (e: { reason: number }): void => { seen.push(e.reason); };
+    m.on('vmexit', l);
+    m.run({ stopAt: { reason: 10 } });
+    expect(seen).toEqual([30, 10]);
+    m.off('vmexit', l);
+    expect(m.listening.vmexit).toBe(false);
+    m.run();
+    expect(seen).toEqual([30, 10]);
+  });
+});
