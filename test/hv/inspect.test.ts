@@ -85,3 +85,21 @@ describe('vmexit events', () => {
     expect(seen).toEqual([30, 10]);
   });
 });
+
+describe('ROM', () => {
+  it('a guest write to the BIOS ROM is an EPT violation the hypervisor completes by dropping it', () => {
+    // mov eax, [0xffff0]; mov dword [0xffff0], 0x12345678; cmp eax, [0xffff0]; setne al; out 0xf4, al
+    const code = Uint8Array.of(
+      0xa1, 0xf0, 0xff, 0x0f, 0x00,
+      0xc7, 0x05, 0xf0, 0xff, 0x0f, 0x00, 0x78, 0x56, 0x34, 0x12,
+      0x3b, 0x05, 0xf0, 0xff, 0x0f, 0x00,
+      0x0f, 0x95, 0xc0,
+      0xe6, 0xf4,
+    );
+    const m = new Machine({ image: { data: code, path: 'rom-write' }, boot: 'flat', flatAddr: 0x100000, flatMode: 32 });
+    const reasons: number[] = [];
+    m.on('vmexit', (e) => reasons.push(e.reason));
+    expect(m.run()).toEqual({ kind: 'debug-exit', status: 1 }); // setne gave 0: the ROM kept its bytes
+    expect(reasons).toContain(48);
+  });
+});
