@@ -11,6 +11,7 @@
  * u16 port, u32 value (WAIT: mask | expected << 8; PEEK: linear address below 1 MiB); op 0 ends
  * the table. Every IN / PEEK result goes to the debugcon port 0xE9, little-endian.
  */
+import { PLAYER_IN_AND_EXIT, scriptTableAndReset } from '../oracle-rom.js';
 export interface ChipsetStep {
   op: 'in' | 'out' | 'wait' | 'peek';
   size: 1 | 2 | 4;
@@ -494,44 +495,8 @@ export function romSource(): string {
     '  mov dx, 0xe9',
     '  out dx, al',
     '  jmp .next',
-    '.in:',
-    '  cmp bh, 1',
-    '  jne .i2',
-    '  in al, dx',
-    '  mov dx, 0xe9',
-    '  out dx, al',
-    '  jmp .next',
-    '.i2:',
-    '  cmp bh, 2',
-    '  jne .i4',
-    '  in ax, dx',
-    '  mov dx, 0xe9',
-    '  out dx, al',
-    '  mov al, ah',
-    '  out dx, al',
-    '  jmp .next',
-    '.i4:',
-    '  in eax, dx',
-    '  mov dx, 0xe9',
-    '  mov cx, 4',
-    '.i4b:',
-    '  out dx, al',
-    '  shr eax, 8',
-    '  loop .i4b',
-    '  jmp .next',
-    '.done:',
-    '  mov dx, 0xf4',
-    '  mov al, 0x2a',
-    '  out dx, al',
-    '.halt:',
-    '  hlt',
-    '  jmp .halt',
-    'table:',
+    ...PLAYER_IN_AND_EXIT,
   ];
-  for (const s of SCRIPT) {
-    const op = (s.op === 'in' ? 0x80 : s.op === 'wait' ? 0x40 : s.op === 'peek' ? 0x20 : 0) | s.size;
-    lines.push(`  db 0x${op.toString(16)}`, `  dw 0x${s.port.toString(16)}`, `  dd 0x${(s.value >>> 0).toString(16)}`);
-  }
-  lines.push('  db 0', 'times 0xfff0 - ($ - $$) db 0xff', 'reset:', '  jmp 0xf000:start', 'times 0x10000 - ($ - $$) db 0xff');
+  lines.push(...scriptTableAndReset(SCRIPT.map((s) => ({ op: (s.op === 'in' ? 0x80 : s.op === 'wait' ? 0x40 : s.op === 'peek' ? 0x20 : 0) | s.size, port: s.port, value: s.value }))));
   return lines.join('\n') + '\n';
 }

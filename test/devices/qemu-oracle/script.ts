@@ -7,6 +7,7 @@
  * ROM table encoding (7 bytes per entry): u8 op (bit 7 = IN, bits 2:0 = size), u16 port, u32 value;
  * op 0 ends the table. Every IN result is written to the debugcon port 0xE9, little-endian.
  */
+import { PLAYER_IN_AND_EXIT, scriptTableAndReset } from '../oracle-rom.js';
 export interface IoStep {
   op: 'in' | 'out';
   size: 1 | 2 | 4;
@@ -336,44 +337,8 @@ export function romSource(): string {
     '.o4:',
     '  out dx, eax',
     '  jmp .next',
-    '.in:',
-    '  cmp bh, 1',
-    '  jne .i2',
-    '  in al, dx',
-    '  mov dx, 0xe9',
-    '  out dx, al',
-    '  jmp .next',
-    '.i2:',
-    '  cmp bh, 2',
-    '  jne .i4',
-    '  in ax, dx',
-    '  mov dx, 0xe9',
-    '  out dx, al',
-    '  mov al, ah',
-    '  out dx, al',
-    '  jmp .next',
-    '.i4:',
-    '  in eax, dx',
-    '  mov dx, 0xe9',
-    '  mov cx, 4',
-    '.i4b:',
-    '  out dx, al',
-    '  shr eax, 8',
-    '  loop .i4b',
-    '  jmp .next',
-    '.done:',
-    '  mov dx, 0xf4',
-    '  mov al, 0x2a',
-    '  out dx, al',
-    '.halt:',
-    '  hlt',
-    '  jmp .halt',
-    'table:',
+    ...PLAYER_IN_AND_EXIT,
   ];
-  for (const s of SCRIPT) {
-    const op = (s.op === 'in' ? 0x80 : 0) | s.size;
-    lines.push(`  db 0x${op.toString(16)}`, `  dw 0x${s.port.toString(16)}`, `  dd 0x${(s.value >>> 0).toString(16)}`);
-  }
-  lines.push('  db 0', 'times 0xfff0 - ($ - $$) db 0xff', 'reset:', '  jmp 0xf000:start', 'times 0x10000 - ($ - $$) db 0xff');
+  lines.push(...scriptTableAndReset(SCRIPT.map((s) => ({ op: (s.op === 'in' ? 0x80 : 0) | s.size, port: s.port, value: s.value }))));
   return lines.join('\n') + '\n';
 }
